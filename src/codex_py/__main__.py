@@ -1,0 +1,3 @@
+from codex_py.cli import main
+
+main()

@@ -1,0 +1,220 @@
+"""What the agent tells its front ends (the TUI and exec subscribe to the same events).
+
+The agent reaches a front end only through these dataclasses, delivered to an
+``EventSink`` callable. Approval requests carry a future the front end resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+from codex_py.protocol.events import RateLimits, Usage
+
+
+@dataclass(slots=True)
+class TurnStarted:
+    turn_id: str
+
+
+@dataclass(slots=True)
+class AgentTextDelta:
+    text: str
+
+
+@dataclass(slots=True)
+class AgentReasoningDelta:
+    text: str
+    section_break: bool = False
+
+
+@dataclass(slots=True)
+class StreamReset:
+    """A dropped stream is being retried: discard the partial text and reasoning of the
+    current response shown so far. ``message`` reads like ``Reconnecting... 1/5 (cause)``."""
+
+    attempt: int
+    max_attempts: int
+    message: str
+
+
+@dataclass(slots=True)
+class AgentMessage:
+    """A finished assistant message (its deltas were already sent)."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class AgentReasoning:
+    """A finished reasoning block."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class CommandBegin:
+    call_id: str
+    command: list[str]
+    workdir: str
+
+
+@dataclass(slots=True)
+class CommandOutput:
+    """A chunk of a running command's output (stdout and stderr interleaved)."""
+
+    call_id: str
+    chunk: str
+
+
+@dataclass(slots=True)
+class CommandEnd:
+    call_id: str
+    command: list[str]
+    exit_code: int | None
+    output: str
+    """The whole output (the model may have received a truncated copy)."""
+    duration_s: float
+    status: Literal["completed", "failed", "declined"]
+
+
+@dataclass(slots=True)
+class FileChange:
+    path: str
+    kind: Literal["add", "update", "delete"]
+    diff: str = ""
+    """Unified diff for display."""
+    move_to: str | None = None
+
+
+@dataclass(slots=True)
+class PatchBegin:
+    call_id: str
+    changes: list[FileChange]
+
+
+@dataclass(slots=True)
+class PatchEnd:
+    call_id: str
+    changes: list[FileChange]
+    status: Literal["completed", "failed", "declined"]
+    message: str = ""
+
+
+@dataclass(slots=True)
+class PlanStep:
+    step: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+@dataclass(slots=True)
+class PlanUpdated:
+    explanation: str | None
+    plan: list[PlanStep]
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    APPROVE_SESSION = "approve_session"
+    DENY = "deny"
+    ABORT = "abort"
+    """Deny and stop the turn."""
+
+
+@dataclass(slots=True)
+class ApprovalResult:
+    decision: Decision
+    reason: str = ""
+    """For DENY: told to the model."""
+
+
+@dataclass(slots=True)
+class ApprovalRequest:
+    """Ask the user. The front end resolves ``future`` with an ``ApprovalResult``."""
+
+    call_id: str
+    kind: Literal["command", "patch"]
+    reason: str
+    command: list[str] | None = None
+    changes: list[FileChange] | None = None
+    future: asyncio.Future[ApprovalResult] | None = None
+
+
+@dataclass(slots=True)
+class TokenUsage:
+    turn: Usage
+    session: Usage
+    context_window: int | None
+    context_used: int
+    """Tokens the next request will carry, as far as known."""
+    rate_limits: RateLimits | None = None
+
+
+@dataclass(slots=True)
+class Warning:
+    """Non-fatal: shown to the user, the turn goes on."""
+
+    message: str
+
+
+@dataclass(slots=True)
+class Compacted:
+    summary: str
+    tokens_before: int
+    tokens_after: int
+
+
+@dataclass(slots=True)
+class TurnCompleted:
+    last_message: str | None
+
+
+@dataclass(slots=True)
+class TurnFailed:
+    message: str
+    hint: str = ""
+    exit_code: int = 1
+    """3 for missing credentials, 1 otherwise (exec uses it)."""
+
+
+@dataclass(slots=True)
+class TurnAborted:
+    reason: str = "interrupted"
+
+
+AgentEvent = (
+    TurnStarted
+    | AgentTextDelta
+    | AgentReasoningDelta
+    | StreamReset
+    | AgentMessage
+    | AgentReasoning
+    | CommandBegin
+    | CommandOutput
+    | CommandEnd
+    | PatchBegin
+    | PatchEnd
+    | PlanUpdated
+    | ApprovalRequest
+    | TokenUsage
+    | Warning
+    | Compacted
+    | TurnCompleted
+    | TurnFailed
+    | TurnAborted
+)
+
+EventSink = Callable[[AgentEvent], None]
+
+
+@dataclass(slots=True)
+class CollectingSink:
+    """A sink that keeps every event (handy for exec's final summary and for tests)."""
+
+    events: list[AgentEvent] = field(default_factory=list)
+
+    def __call__(self, event: AgentEvent) -> None:
+        self.events.append(event)

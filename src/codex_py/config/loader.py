@@ -1,0 +1,290 @@
+"""Build a :class:`Config` from the layers, validating every key and type on the way."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from codex_py.config.builtins import BUILTIN_PROVIDERS
+from codex_py.config.errors import ConfigError
+from codex_py.config.home import Paths, resolve_paths
+from codex_py.config.model import RUNTIME_FIELDS, Config, ProviderInfo
+
+
+@dataclass(slots=True)
+class CliOverrides:
+    """What the command line says; every field is optional (None: not given)."""
+
+    model: str | None = None
+    provider: str | None = None
+    profile: str | None = None
+    config: list[str] = field(default_factory=list)
+    """Raw ``-c key=value`` strings."""
+    cd: Path | None = None
+    sandbox: str | None = None
+    approval: str | None = None
+    full_auto: bool = False
+    reasoning_effort: str | None = None
+    mode: Literal["tui", "exec", "other"] = "other"
+
+
+def parse_override(raw: str) -> tuple[list[str], Any]:
+    """``a.b=value`` -> (["a", "b"], value). The value is parsed as TOML, else kept as a string."""
+    key, sep, value = raw.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"invalid -c override {raw!r}: expected key=value", 'example: -c model="o3"')
+    parts = [p.strip() for p in key.split(".")]
+    if any(not p for p in parts):
+        raise ConfigError(f"invalid -c override {raw!r}: empty key segment", "example: -c tui.theme=nord")
+    value = value.strip()
+    try:
+        parsed: Any = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
+    return parts, parsed
+
+
+def _set_path(table: dict[str, Any], parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        nxt = table.get(part)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            table[part] = nxt
+        table = nxt
+    table[parts[-1]] = value
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file; a syntax error names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions and encoding") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", f"fix that line in {path}") from exc
+
+
+def _env_layer(env: typing.Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    if base := env.get("OPENAI_BASE_URL", "").strip():
+        _set_path(layer, ["model_providers", "openai", "base_url"], base.rstrip("/"))
+    if base := env.get("ANTHROPIC_BASE_URL", "").strip():
+        # Anthropic convention: the base has no /v1; our base_url includes it.
+        _set_path(layer, ["model_providers", "anthropic", "base_url"], base.rstrip("/") + "/v1")
+    return layer
+
+
+def load_config(
+    cli: CliOverrides | None = None,
+    *,
+    env: typing.Mapping[str, str] | None = None,
+    paths: Paths | None = None,
+) -> Config:
+    """Resolve every layer into one validated ``Config``."""
+    cli = cli or CliOverrides()
+    env = os.environ if env is None else env
+    paths = paths or resolve_paths(dict(env))
+    config_file = paths.config_file
+    raw = read_toml(config_file)
+
+    overrides = [parse_override(o) for o in cli.config]
+    for parts, value in overrides:
+        _set_path(raw, parts, value)
+
+    profile_name = cli.profile or raw.get("profile")
+    profiles = raw.get("profiles", {})
+    merged = copy.deepcopy(raw)
+    if profile_name:
+        if not isinstance(profiles, dict) or profile_name not in profiles:
+            known = sorted(profiles) if isinstance(profiles, dict) else []
+            raise ConfigError(
+                f"unknown profile {profile_name!r}" + _did_you_mean(str(profile_name), known),
+                f"define [profiles.{profile_name}] in {config_file}" if not known else f"known: {', '.join(known)}",
+            )
+        profile = profiles[profile_name]
+        if not isinstance(profile, dict):
+            raise ConfigError(f"{config_file}: [profiles.{profile_name}] must be a table")
+        for key in profile:
+            if key in ("profiles", "profile"):
+                raise ConfigError(f"{config_file}: profiles.{profile_name}.{key} is not allowed in a profile")
+        merged = _deep_merge(merged, profile)
+    merged = _deep_merge(merged, _env_layer(env))
+    for parts, value in overrides:  # -c beats the profile and the environment
+        if parts[0] not in ("profiles", "profile"):
+            _set_path(merged, parts, value)
+
+    # flags
+    flag_values: dict[str, Any] = {}
+    if cli.model:
+        flag_values["model"] = cli.model
+    if cli.provider:
+        flag_values["model_provider"] = cli.provider
+    if cli.reasoning_effort:
+        flag_values["model_reasoning_effort"] = cli.reasoning_effort
+    if cli.full_auto:
+        flag_values["sandbox_mode"] = "workspace-write"
+        flag_values["approval_policy"] = "never" if cli.mode == "exec" else "on-request"
+    if cli.sandbox:
+        flag_values["sandbox_mode"] = cli.sandbox
+    if cli.approval:
+        flag_values["approval_policy"] = cli.approval
+    merged.update(flag_values)
+
+    source = str(config_file) if config_file.exists() else "config"
+    providers_raw = merged.pop("model_providers", {}) or {}
+    if not isinstance(providers_raw, dict):
+        raise ConfigError(f"{source}: model_providers must be a table of tables")
+    config: Config = _build(Config, merged, "", source)
+    config.profile = profile_name
+    config.model_providers = _build_providers(providers_raw, source)
+    if config.model_provider not in config.model_providers:
+        known = sorted(config.model_providers)
+        raise ConfigError(
+            f"unknown model provider {config.model_provider!r}" + _did_you_mean(config.model_provider, known),
+            f"known providers: {', '.join(known)}; add [model_providers.{config.model_provider}] to config.toml",
+        )
+    if not config.model:
+        config.model = config.provider.default_model
+    if not config.model:
+        raise ConfigError(
+            f"no model configured for provider {config.model_provider!r}",
+            "pass -m MODEL or set model in config.toml",
+        )
+    cwd = cli.cd.expanduser() if cli.cd else Path.cwd()
+    if not cwd.is_dir():
+        raise ConfigError(f"-C {cwd}: not a directory", "pass an existing folder")
+    config.cwd = cwd.resolve()
+    config.config_file = config_file if config_file.exists() else None
+    config.full_auto = cli.full_auto
+    return config
+
+
+def _build_providers(raw: dict[str, Any], source: str) -> dict[str, ProviderInfo]:
+    table: dict[str, dict[str, Any]] = copy.deepcopy(BUILTIN_PROVIDERS)
+    for pid, value in raw.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: model_providers.{pid} must be a table")
+        table[pid] = _deep_merge(table.get(pid, {}), value)
+    out: dict[str, ProviderInfo] = {}
+    for pid, value in table.items():
+        if "base_url" not in value:
+            raise ConfigError(f"{source}: model_providers.{pid}.base_url is required")
+        info: ProviderInfo = _build(ProviderInfo, value, f"model_providers.{pid}.", source)
+        info.id = pid
+        info.name = info.name or pid
+        out[pid] = info
+    return out
+
+
+def _did_you_mean(word: str, options: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _build(cls: type[Any], raw: dict[str, Any], prefix: str, source: str) -> Any:
+    """Instantiate dataclass ``cls`` from ``raw``, rejecting unknown keys and wrong types."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls) if f.name not in RUNTIME_FIELDS and f.name != "id"}
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(
+                f"{source}: unknown key {prefix}{key}" + _did_you_mean(key, known),
+                "remove it or fix its spelling (see docs/config.md)",
+            )
+        kwargs[key] = _coerce(value, hints[key], f"{prefix}{key}", source)
+    return cls(**kwargs)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in typing.get_args(tp))
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is type(None):
+        return "nothing"
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin)).replace("dict", "table").replace("list", "array")
+    return {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}.get(
+        getattr(tp, "__name__", ""), getattr(tp, "__name__", str(tp))
+    )
+
+
+def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+
+    def fail() -> typing.NoReturn:
+        raise ConfigError(
+            f"{source}: {key} must be {_type_name(tp)}, got {value!r}",
+            f"fix {key} in {source}" if source != "config" else f"fix the value of {key}",
+        )
+
+    if origin in (types.UnionType, typing.Union):
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key, source)
+            except ConfigError:
+                pass
+        fail()
+    if origin is Literal:
+        if value in args:
+            return value
+        hint = _did_you_mean(str(value), [str(a) for a in args])
+        raise ConfigError(f"{source}: {key} must be one of {_type_name(tp)}, got {value!r}{hint}")
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        fail()
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        fail()
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        fail()
+    if tp is str:
+        if isinstance(value, str):
+            return value
+        fail()
+    if origin is list:
+        if not isinstance(value, list):
+            fail()
+        return [_coerce(v, args[0], f"{key}[{i}]", source) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            fail()
+        if args[1] is object:
+            return dict(value)
+        return {k: _coerce(v, args[1], f"{key}.{k}", source) for k, v in value.items()}
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            fail()
+        return _build(tp, value, key + ".", source)  # type: ignore[arg-type]
+    fail()

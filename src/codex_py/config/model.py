@@ -1,0 +1,167 @@
+"""The typed configuration. Field docstrings double as the config reference (docs/config.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+WireApi = Literal["responses", "chat", "messages"]
+ApprovalPolicy = Literal["untrusted", "on-failure", "on-request", "never"]
+SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+CredentialsStore = Literal["auto", "keyring", "file"]
+AuthFamily = Literal["openai", "anthropic", ""]
+
+
+@dataclass(slots=True)
+class ProviderInfo:
+    """One ``[model_providers.ID]`` table."""
+
+    name: str = ""
+    """Display name."""
+    base_url: str = ""
+    """Base URL; the wire path (/responses, /chat/completions, /messages) is appended."""
+    wire_api: WireApi = "chat"
+    """Which wire API the server speaks."""
+    env_key: str = ""
+    """Environment variable holding the API key (optional)."""
+    env_key_instructions: str = ""
+    """Shown when ``env_key`` is needed but unset."""
+    auth: AuthFamily = ""
+    """Which stored login this provider uses: "openai" (API key or ChatGPT), "anthropic"
+    (API key or Claude login), or "" (``env_key`` only, or no auth for local servers)."""
+    default_model: str = ""
+    """Model used when none is configured."""
+    http_headers: dict[str, str] = field(default_factory=dict)
+    """Static extra headers."""
+    env_http_headers: dict[str, str] = field(default_factory=dict)
+    """Header name -> env var; sent only when the variable is set and non-empty."""
+    query_params: dict[str, str] = field(default_factory=dict)
+    """Appended to every request URL (e.g. Azure's api-version)."""
+    request_max_retries: int = 4
+    """Retries of a request that failed before streaming (connect errors, 408/409/429/5xx/529)."""
+    stream_max_retries: int = 5
+    """Retries of a stream that dropped before its terminal event."""
+    stream_idle_timeout_ms: int = 300_000
+    """A stream silent this long is treated as dropped."""
+    id: str = ""
+    """Filled in from the table's key."""
+
+
+@dataclass(slots=True)
+class SandboxWorkspaceWrite:
+    """``[sandbox_workspace_write]``."""
+
+    writable_roots: list[str] = field(default_factory=list)
+    """Extra folders writable under workspace-write (the workspace and temp dir always are)."""
+    network_access: bool = False
+    """Allow outbound network under workspace-write."""
+
+
+@dataclass(slots=True)
+class ChatGPTOAuthConfig:
+    """``[oauth.chatgpt]``."""
+
+    issuer: str = "https://auth.openai.com"
+    """{issuer}/oauth/authorize and {issuer}/oauth/token."""
+    client_id: str = "app_EMoamEEZ73f0CkXaXp7hrann"
+
+
+@dataclass(slots=True)
+class ClaudeOAuthConfig:
+    """``[oauth.claude]``: the Anthropic Console flow that creates an API key."""
+
+    authorize_url: str = "https://platform.claude.com/oauth/authorize"
+    token_url: str = "https://platform.claude.com/v1/oauth/token"
+    api_key_url: str = "https://api.anthropic.com/api/oauth/claude_cli/create_api_key"
+    client_id: str = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
+
+
+@dataclass(slots=True)
+class OAuthConfig:
+    chatgpt: ChatGPTOAuthConfig = field(default_factory=ChatGPTOAuthConfig)
+    claude: ClaudeOAuthConfig = field(default_factory=ClaudeOAuthConfig)
+
+
+@dataclass(slots=True)
+class TuiConfig:
+    """``[tui]``."""
+
+    theme: str = "textual-dark"
+    """A Textual theme name."""
+    alt_screen: bool = True
+    """Full-screen app; false runs inline so the conversation stays in scrollback."""
+    transcript_line_budget: int = 4000
+    """Finished transcript blocks beyond this many lines are pruned from the screen."""
+
+
+@dataclass(slots=True)
+class Config:
+    """Everything a run needs. Built by ``load_config``; treat as read-only afterwards."""
+
+    model: str = ""
+    """Model slug; empty means the provider's default model."""
+    model_provider: str = "openai"
+    """Id of an entry in ``model_providers``."""
+    model_reasoning_effort: ReasoningEffort | None = None
+    """Reasoning effort for reasoning models (None: the model's default)."""
+    model_reasoning_summary: Literal["auto", "concise", "detailed", "none"] = "auto"
+    """Reasoning summaries requested from the Responses API."""
+    model_context_window: int | None = None
+    """Override the catalog's context window (tokens)."""
+    model_max_output_tokens: int | None = None
+    """Override the catalog's max output tokens."""
+    model_auto_compact_token_limit: int | None = None
+    """Compact when the conversation reaches this many tokens (default: auto_compact_ratio of the window)."""
+    auto_compact_ratio: float = 0.9
+    """Share of the context window that triggers auto-compaction."""
+    approval_policy: ApprovalPolicy = "on-request"
+    """When to ask before running a command or applying a patch."""
+    sandbox_mode: SandboxMode = "workspace-write"
+    """What commands the agent runs may touch."""
+    sandbox_workspace_write: SandboxWorkspaceWrite = field(default_factory=SandboxWorkspaceWrite)
+    credentials_store: CredentialsStore = "auto"
+    """Where logins are kept: the OS keyring, a 0600 file, or auto (keyring when it works)."""
+    chatgpt_base_url: str = "https://chatgpt.com/backend-api/codex"
+    """Where requests go when signed in with ChatGPT."""
+    oauth: OAuthConfig = field(default_factory=OAuthConfig)
+    model_providers: dict[str, ProviderInfo] = field(default_factory=dict)
+    """Built-in providers merged with the user's ``[model_providers.ID]`` tables."""
+    profile: str | None = None
+    """Default profile name (``-p`` overrides)."""
+    profiles: dict[str, dict[str, object]] = field(default_factory=dict)
+    """``[profiles.NAME]`` tables: any top-level keys."""
+    instructions: str | None = None
+    """Replace the built-in system prompt."""
+    developer_instructions: str | None = None
+    """Extra instructions appended to the system prompt."""
+    project_doc_max_bytes: int = 32 * 1024
+    """Cap on the joined AGENTS.md text."""
+    max_tool_iterations: int = 200
+    """Runaway guard: model round-trips allowed in one turn."""
+    shell_timeout_ms: int = 10_000
+    """Default timeout of a shell tool call."""
+    tool_output_max_bytes: int = 10 * 1024
+    """Shell output sent to the model is cut (head + tail) beyond this many bytes."""
+    tool_output_max_lines: int = 256
+    """... or beyond this many lines."""
+    hide_agent_reasoning: bool = False
+    """Do not show reasoning in the UI or exec output."""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    """Level of the log file in the home's log dir."""
+    tui: TuiConfig = field(default_factory=TuiConfig)
+
+    # --- runtime (not read from config.toml) ---
+    cwd: Path = field(default_factory=Path.cwd)
+    """The workspace (``-C``)."""
+    config_file: Path | None = None
+    """The config.toml that was read, if any."""
+    full_auto: bool = False
+
+    @property
+    def provider(self) -> ProviderInfo:
+        return self.model_providers[self.model_provider]
+
+
+RUNTIME_FIELDS = frozenset({"cwd", "config_file", "full_auto"})

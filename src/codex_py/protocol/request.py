@@ -1,0 +1,39 @@
+"""A model request, provider-neutral."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from codex_py.protocol.items import Item
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool offered to the model.
+
+    ``kind="function"`` tools carry a JSON schema in ``parameters``. ``kind="custom"`` is a
+    freeform tool (raw text input, e.g. Responses' freeform ``apply_patch``) with an
+    optional grammar in ``parameters``. ``native`` names a vendor-native form a provider may
+    use instead (``"anthropic_bash"``, ``"anthropic_text_editor"``).
+    """
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    kind: Literal["function", "custom"] = "function"
+    native: str | None = None
+
+
+@dataclass(slots=True)
+class ModelRequest:
+    model: str
+    instructions: str
+    items: list[Item]
+    tools: list[ToolSpec] = field(default_factory=list)
+    reasoning_effort: str | None = None
+    """none|minimal|low|medium|high|xhigh, or None for the model's default."""
+    reasoning_summary: str = "auto"
+    max_output_tokens: int | None = None
+    session_id: str = ""
+    parallel_tool_calls: bool = False

@@ -1,0 +1,1 @@
+"""The Codex patch format: parse, verify, apply all or nothing."""

@@ -1,0 +1,11 @@
+"""Start the Textual app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codex_py.errors import NotBuiltError
+
+
+def run_tui(cli: Any, prompt: str | None, **kwargs: Any) -> int:
+    raise NotBuiltError("(interactive app)")

@@ -1,0 +1,44 @@
+"""Shared fixtures. Every test gets its own CODEX_PY_HOME and no real credentials."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE = Path(os.environ.get("CODEX_PY_CONFORMANCE", REPO_ROOT.parent / "shared" / "conformance"))
+
+_SCRUB = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+    "OPENROUTER_API_KEY",
+    "OPENAI_ORGANIZATION",
+    "OPENAI_PROJECT",
+    "CODEX_API_KEY",
+    "NO_COLOR",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh, empty codex-py home; provider keys removed from the environment; file credential store."""
+    home = tmp_path_factory.mktemp("codex-home")
+    monkeypatch.setenv("CODEX_PY_HOME", str(home))
+    monkeypatch.setenv("CODEX_PY_CREDENTIALS_STORE", "file")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    for name in _SCRUB:
+        monkeypatch.delenv(name, raising=False)
+    yield home
+
+
+@pytest.fixture
+def conformance_dir() -> Path:
+    if not CONFORMANCE.is_dir():
+        pytest.skip(f"conformance data not found at {CONFORMANCE}")
+    return CONFORMANCE

@@ -1,0 +1,67 @@
+"""The command line as a user sees it: real subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_py.cli import rewrite_argv
+
+
+def run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codex_py", *args], capture_output=True, text=True, cwd=cwd, input=stdin, timeout=60
+    )
+
+
+def test_version_is_fast_path() -> None:
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "codex_py", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0
+    assert out.stdout.startswith("codex-py ")
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    for heavy in ("textual", "httpx", "keyring", "rich.markdown", "typer", "markdown_it"):
+        assert heavy not in imported, heavy
+
+
+def test_help_lists_contract_commands() -> None:
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("exec", "resume", "sessions", "login", "logout", "apply-patch"):
+        assert command in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["tui"]),
+        (["fix the bug"], ["tui", "fix the bug"]),
+        (["-m", "o3", "fix"], ["tui", "-m", "o3", "fix"]),
+        (["exec", "hi"], ["exec", "hi"]),
+        (["exec", "resume", "--last", "go"], ["exec-resume", "--last", "go"]),
+        (["exec", "--json", "resume", "abc"], ["exec-resume", "--json", "abc"]),
+        (["-c", "model=exec", "login", "status"], ["-c", "model=exec", "login", "status"]),
+        (["--help"], ["--help"]),
+    ],
+)
+def test_rewrite_argv(argv: list[str], expected: list[str]) -> None:
+    assert rewrite_argv(argv) == expected
+
+
+def test_bad_config_exits_2_with_cause(isolated_home: Path) -> None:
+    (isolated_home / "config.toml").write_text("modle = 1\n")
+    out = run("exec", "--provider", "openai", "hi")
+    if "not built yet" in out.stderr:
+        pytest.skip("exec not built yet")
+    assert out.returncode == 2
+    assert "unknown key modle" in out.stderr
+
+
+def test_unknown_login_action_exits_2() -> None:
+    out = run("login", "statsu")
+    assert out.returncode == 2
+    assert "did you mean 'status'" in out.stderr
