@@ -53,6 +53,14 @@ class Usage:
     reasoning_output_tokens: int = 0
     cache_write_tokens: int = 0
 
+    def accumulate(self, other: Usage) -> None:
+        """Add ``other`` into this object in place."""
+        self.input_tokens += other.input_tokens
+        self.cached_input_tokens += other.cached_input_tokens
+        self.output_tokens += other.output_tokens
+        self.reasoning_output_tokens += other.reasoning_output_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,

@@ -1,0 +1,81 @@
+"""Put a session together: credentials, model client, instructions, rollout, resumed history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from codex_py.agent.events import EventSink, Warning
+from codex_py.agent.instructions import build_instructions
+from codex_py.agent.session import Session, new_session_id
+from codex_py.config import Config, resolve_paths
+
+if TYPE_CHECKING:
+    from codex_py.cli import ResumeTarget
+    from codex_py.protocol.items import Item
+
+
+async def create_session(
+    config: Config,
+    sink: EventSink,
+    *,
+    interactive: bool,
+    resume: ResumeTarget | None = None,
+) -> Session:
+    """Build a ready-to-run ``Session`` for ``config``.
+
+    Raises ``errors.NoCredentialsError`` (exit 3) when the provider needs a login that is
+    missing, and ``errors.UsageError`` when the session to resume cannot be found.
+    """
+    from codex_py.login.resolve import resolve_provider_auth
+    from codex_py.providers import open_client
+    from codex_py.providers.catalog import model_info
+    from codex_py.sandbox.landlock import landlock_abi
+    from codex_py.session.agents_md import load_project_docs
+    from codex_py.session.rollout import RolloutRecorder, find_rollout, load_rollout
+
+    paths = resolve_paths()
+    history: list[Item] = []
+    if resume is not None:
+        path = find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd)
+        loaded = load_rollout(path)
+        session_id = loaded.meta.id
+        history = list(loaded.items)
+        recorder = RolloutRecorder.reopen(path)
+    else:
+        session_id = new_session_id()
+        recorder = RolloutRecorder.create(paths, session_id=session_id, config=config)
+
+    provider_auth = resolve_provider_auth(config, config.provider, session_id=session_id)
+    client = open_client(
+        config.provider,
+        auth=provider_auth.auth,
+        base_url=provider_auth.base_url,
+        extra_headers=provider_auth.headers,
+        backend=provider_auth.backend,
+    )
+    info = model_info(config.provider, config.model)
+    patch_format = ""
+    if "freeform_apply_patch" in info.native_tools:
+        from codex_py.tools.apply_patch import APPLY_PATCH_INSTRUCTIONS
+
+        patch_format = APPLY_PATCH_INSTRUCTIONS
+    instructions = build_instructions(config, load_project_docs(config, paths), patch_format=patch_format)
+    session = Session(
+        config,
+        client,
+        sink,
+        session_id=session_id,
+        instructions=instructions,
+        history=history,
+        recorder=recorder,
+        interactive=interactive,
+        context_window=info.context_window,
+    )
+    session.auth_mode = provider_auth.mode
+    if config.sandbox_mode != "danger-full-access" and landlock_abi() == 0:
+        sink(
+            Warning(
+                "The Linux sandbox (Landlock) is not available on this system: every command will ask for approval."
+            )
+        )
+    return session

@@ -1,0 +1,303 @@
+"""The turn loop: stream a response, run its tool calls one after another, feed results back.
+
+Interrupts are task cancellation; failures end the turn with a ``TurnFailed`` event; the
+history stays valid for every wire API whatever happens (every call gets a result).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from codex_py.agent.events import (
+    AgentMessage,
+    AgentReasoning,
+    AgentReasoningDelta,
+    AgentTextDelta,
+    ApprovalRequest,
+    ApprovalResult,
+    Compacted,
+    EventSink,
+    StreamReset,
+    TokenUsage,
+    TurnAborted,
+    TurnCompleted,
+    TurnFailed,
+    TurnStarted,
+    Warning,
+)
+from codex_py.agent.tools import ToolRunner, TurnAbortRequested
+from codex_py.config import Config
+from codex_py.protocol import (
+    AssistantMessage,
+    Completed,
+    ItemDone,
+    ModelRequest,
+    RateLimits,
+    Reasoning,
+    ReasoningDelta,
+    StopReason,
+    StreamError,
+    StreamRestart,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    Usage,
+    UserMessage,
+)
+from codex_py.protocol.items import Item
+from codex_py.protocol.types import ErrorKind
+
+if TYPE_CHECKING:
+    from codex_py.providers import ModelClient
+
+ABORTED_OUTPUT = "aborted by the user"
+
+
+class Recorder(Protocol):
+    def record_item(self, item: Item) -> None: ...
+
+    def record_event(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+
+class TurnError(Exception):
+    def __init__(self, error: StreamError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(slots=True)
+class _Sample:
+    items: list[Item]
+    stop_reason: StopReason
+
+
+class Session:
+    """One conversation: history, model client, tools, and the sink that front ends listen to."""
+
+    def __init__(
+        self,
+        config: Config,
+        client: ModelClient,
+        sink: EventSink,
+        *,
+        session_id: str,
+        instructions: str,
+        history: list[Item] | None = None,
+        recorder: Recorder | None = None,
+        interactive: bool = True,
+        tools: list[Any] | None = None,
+        context_window: int | None = None,
+    ) -> None:
+        self.config = config
+        self.client = client
+        self.sink = sink
+        self.session_id = session_id
+        self.instructions = instructions
+        self.history: list[Item] = list(history or [])
+        self.recorder = recorder
+        self.interactive = interactive
+        self.usage = Usage()
+        self.last_usage: Usage | None = None
+        self.rate_limits: RateLimits | None = None
+        self.context_window = context_window
+        self._context_used = 0
+        self._tools_override = tools
+        self.auth_mode = ""
+        """How we authenticate, for the status bar (e.g. "API key (OPENAI_API_KEY)")."""
+        self.runner = ToolRunner(config, sink, self._ask, interactive)
+
+    # --- public --------------------------------------------------------------------------
+    async def run_turn(self, text: str | UserMessage) -> None:
+        """Run one user turn to its end (see module docstring)."""
+        message = UserMessage.of(text) if isinstance(text, str) else text
+        self.sink(TurnStarted(uuid.uuid4().hex[:12]))
+        turn_usage = Usage()
+        self._append(message)
+        last_text: str | None = None
+        try:
+            await self._maybe_compact()
+            for _ in range(self.config.max_tool_iterations):
+                sample = await self._sample(turn_usage)
+                for item in sample.items:
+                    if isinstance(item, AssistantMessage) and item.text:
+                        last_text = item.text
+                calls = [i for i in sample.items if isinstance(i, ToolCall)]
+                if not calls:
+                    if sample.stop_reason is StopReason.PAUSE_TURN:
+                        continue
+                    if sample.stop_reason is StopReason.MAX_TOKENS:
+                        self.sink(Warning("The answer was cut short: the model reached its output token limit."))
+                    self.sink(TurnCompleted(last_text))
+                    return
+                for call in calls:
+                    self._append(await self.runner.run(call))
+                await self._maybe_compact()
+            self.sink(
+                TurnFailed(
+                    f"stopped after {self.config.max_tool_iterations} model round-trips in one turn",
+                    "raise max_tool_iterations in config.toml if the task really needs more",
+                )
+            )
+        except TurnError as exc:
+            err = exc.error
+            message_text = err.message
+            if err.request_id:
+                message_text += f" (request id: {err.request_id})"
+            self.sink(TurnFailed(message_text, err.hint, 3 if err.kind is ErrorKind.AUTHENTICATION else 1))
+        except TurnAbortRequested:
+            self._close_open_calls()
+            self._record_event("turn_aborted", {"reason": "denied"})
+            self.sink(TurnAborted("stopped by the user at an approval"))
+        except asyncio.CancelledError:
+            self._close_open_calls()
+            self._record_event("turn_aborted", {"reason": "interrupted"})
+            self.sink(TurnAborted())
+            raise
+
+    async def compact(self) -> None:
+        """Summarize the conversation and replace the history with the summary (/compact)."""
+        from codex_py.session.compaction import compact_history, estimate_tokens
+
+        before = self._context_used or estimate_tokens(self.history)
+        new_history, summary = await compact_history(
+            self.client, model=self.config.model, instructions=self.instructions, history=self.history
+        )
+        self.history = new_history
+        after = estimate_tokens(new_history)
+        self._context_used = after
+        self._record_event("compacted", {"summary": summary, "replacement_history": new_history})
+        self.sink(Compacted(summary, before, after))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # --- internals -----------------------------------------------------------------------
+    def _append(self, item: Item) -> None:
+        self.history.append(item)
+        if self.recorder is not None:
+            self.recorder.record_item(item)
+
+    def _record_event(self, kind: str, payload: dict[str, Any]) -> None:
+        if self.recorder is not None:
+            self.recorder.record_event(kind, payload)
+
+    def _request(self) -> ModelRequest:
+        return ModelRequest(
+            model=self.config.model,
+            instructions=self.instructions,
+            items=list(self.history),
+            tools=self._tools(),
+            reasoning_effort=self.config.model_reasoning_effort,
+            reasoning_summary=self.config.model_reasoning_summary,
+            max_output_tokens=self.config.model_max_output_tokens,
+            session_id=self.session_id,
+        )
+
+    def _tools(self) -> list[Any]:
+        if self._tools_override is not None:
+            return self._tools_override
+        from codex_py.agent.tool_specs import tool_specs
+        from codex_py.providers.catalog import model_info
+
+        info = model_info(self.config.provider, self.config.model)
+        self._tools_override = tool_specs(frozenset(info.native_tools))
+        return self._tools_override
+
+    async def _sample(self, turn_usage: Usage) -> _Sample:
+        """Stream one response. Items are committed to history when the response completes
+        (or, on interrupt, what arrived so far plus the partial text)."""
+        pending: list[Item] = []
+        partial: list[str] = []
+        emit = self.sink
+        try:
+            async for event in self.client.stream(self._request()):
+                if type(event) is TextDelta:
+                    partial.append(event.text)
+                    emit(AgentTextDelta(event.text))
+                elif type(event) is ReasoningDelta:
+                    emit(AgentReasoningDelta(event.text, event.section_break))
+                elif type(event) is ItemDone:
+                    item = event.item
+                    pending.append(item)
+                    if isinstance(item, AssistantMessage):
+                        partial.clear()
+                        emit(AgentMessage(item.text))
+                    elif isinstance(item, Reasoning) and item.text and not self.config.hide_agent_reasoning:
+                        emit(AgentReasoning(item.text))
+                elif type(event) is StreamRestart:
+                    pending.clear()
+                    partial.clear()
+                    emit(
+                        StreamReset(
+                            event.attempt,
+                            event.max_attempts,
+                            f"Reconnecting... {event.attempt}/{event.max_attempts} ({event.reason})",
+                        )
+                    )
+                elif type(event) is RateLimits:
+                    self.rate_limits = event
+                elif type(event) is Completed:
+                    for item in pending:
+                        self._append(item)
+                    if event.usage is not None:
+                        self._account(event.usage, turn_usage)
+                    return _Sample(pending, event.stop_reason)
+                elif type(event) is StreamError:
+                    raise TurnError(event)
+        except asyncio.CancelledError:
+            for item in pending:
+                self._append(item)
+            if partial:
+                self._append(AssistantMessage("".join(partial)))
+            raise
+        raise TurnError(StreamError(ErrorKind.STREAM, "the stream ended without a result", retryable=True))
+
+    def _account(self, usage: Usage, turn_usage: Usage) -> None:
+        self.usage = self.usage + usage
+        self.last_usage = usage
+        turn_usage.accumulate(usage)
+        self._context_used = usage.input_tokens + usage.output_tokens
+        self.sink(TokenUsage(turn_usage + Usage(), self.usage, self._window(), self._context_used, self.rate_limits))
+
+    def _window(self) -> int | None:
+        if self.config.model_context_window:
+            return self.config.model_context_window
+        return self.context_window
+
+    async def _maybe_compact(self) -> None:
+        from codex_py.session.compaction import estimate_tokens, should_compact
+
+        window = self._window()
+        used = self._context_used or estimate_tokens(self.history)
+        if should_compact(
+            used,
+            context_window=window,
+            ratio=self.config.auto_compact_ratio,
+            limit=self.config.model_auto_compact_token_limit,
+        ):
+            await self.compact()
+
+    def _close_open_calls(self) -> None:
+        answered = {i.call_id for i in self.history if isinstance(i, ToolResult)}
+        for item in list(self.history):
+            if isinstance(item, ToolCall) and item.call_id not in answered:
+                self._append(ToolResult(item.call_id, ABORTED_OUTPUT, is_error=True))
+                answered.add(item.call_id)
+
+    async def _ask(self, request: ApprovalRequest) -> ApprovalResult:
+        loop = asyncio.get_running_loop()
+        request.future = loop.create_future()
+        self.sink(request)
+        return await request.future
+
+
+def new_session_id() -> str:
+    """A fresh session id (a UUID, like Codex's thread ids)."""
+    return str(uuid.uuid4())
+
+
+SinkFactory = Callable[[], EventSink]

@@ -1,0 +1,316 @@
+"""Run the model's tool calls: argument parsing, approvals, sandbox, executors, result text.
+
+One ``ToolRunner`` per session. ``run(call)`` always returns a ``ToolResult`` (tool failures are
+results for the model, not exceptions); only cancellation propagates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codex_py.agent.events import (
+    ApprovalRequest,
+    ApprovalResult,
+    CommandBegin,
+    CommandEnd,
+    CommandOutput,
+    Decision,
+    EventSink,
+    FileChange,
+    PatchBegin,
+    PatchEnd,
+    PlanStep,
+    PlanUpdated,
+)
+from codex_py.config import Config
+from codex_py.protocol import ToolCall, ToolResult
+
+Ask = Callable[[ApprovalRequest], Awaitable[ApprovalResult]]
+
+
+class TurnAbortRequested(Exception):
+    """The user chose "abort" in an approval: the turn stops."""
+
+
+@dataclass(slots=True)
+class ToolRunner:
+    config: Config
+    sink: EventSink
+    ask: Ask
+    interactive: bool
+    approved_prefixes: set[tuple[str, ...]] = field(default_factory=set)
+    _policy: Any = None
+
+    @property
+    def policy(self) -> Any:
+        if self._policy is None:
+            from codex_py.sandbox.policy import SandboxPolicy
+
+            self._policy = SandboxPolicy.from_config(self.config)
+        return self._policy
+
+    def reset_policy(self) -> None:
+        """Call after the config's sandbox settings changed (e.g. /approvals)."""
+        self._policy = None
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        name = call.name
+        try:
+            if name == "shell":
+                args = _json_args(call)
+                command = args.get("command")
+                if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
+                    raise _BadArgs("`command` must be a non-empty array of strings")
+                return await self._shell(call, command, args)
+            if name == "bash":  # Anthropic's native bash tool
+                args = _json_args(call)
+                if args.get("restart"):
+                    return ToolResult(call.call_id, "The shell was restarted (each command runs in a fresh shell).")
+                script = args.get("command")
+                if not isinstance(script, str) or not script.strip():
+                    raise _BadArgs("`command` must be a non-empty string")
+                return await self._shell(call, ["bash", "-lc", script], {})
+            if name == "apply_patch":
+                if call.kind == "custom":
+                    text = call.arguments
+                else:
+                    patch = _json_args(call).get("input")
+                    if not isinstance(patch, str):
+                        raise _BadArgs("`input` must be the patch text")
+                    text = patch
+                return await self._patch(call, text, self.config.cwd)
+            if name == "update_plan":
+                return self._plan(call, _json_args(call))
+            if name == "str_replace_based_edit_tool":
+                from codex_py.tools.text_editor import edit_as_patch
+
+                args = _json_args(call)
+                outcome = edit_as_patch(args, self.config.cwd)
+                if isinstance(outcome, ToolResult):
+                    return ToolResult(call.call_id, outcome.output, outcome.is_error)
+                return await self._patch(call, outcome, self.config.cwd)
+        except _BadArgs as exc:
+            return ToolResult(call.call_id, f"failed to parse function arguments: {exc}", is_error=True)
+        return ToolResult(call.call_id, f"unknown tool: {name!r}", is_error=True)
+
+    # --- shell -----------------------------------------------------------------------------
+    async def _shell(self, call: ToolCall, argv: list[str], args: dict[str, Any]) -> ToolResult:
+        from codex_py.sandbox.approvals import after_failure, assess_command
+        from codex_py.sandbox.landlock import landlock_abi
+        from codex_py.tools.apply_patch import extract_patch_from_argv
+
+        workdir = self._resolve(args.get("workdir"))
+        intercepted = extract_patch_from_argv(argv)
+        if intercepted is not None:
+            patch_text, cd = intercepted
+            return await self._patch(call, patch_text, (workdir / cd) if cd else workdir)
+        timeout = args.get("timeout_ms")
+        timeout_ms = int(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else self.config.shell_timeout_ms
+        escalate = args.get("sandbox_permissions") == "require_escalated"
+        outside = not _inside(workdir, self.config.cwd)
+        sandbox_available = self.policy.mode == "danger-full-access" or landlock_abi() > 0
+        verdict = assess_command(
+            argv,
+            policy=self.config.approval_policy,
+            sandbox=self.policy,
+            sandbox_available=sandbox_available,
+            escalation_requested=escalate,
+            approved_prefixes=self.approved_prefixes,
+        )
+        if verdict == "run" and outside and not _approved(argv, self.approved_prefixes):
+            verdict = "ask"
+        unsandboxed = False
+        if verdict == "reject":
+            return self._declined_command(call, argv, workdir, "rejected by the approval policy")
+        if verdict == "ask":
+            reason = args.get("justification") or (
+                "runs outside the workspace"
+                if outside
+                else "requests to run outside the sandbox"
+                if escalate
+                else "needs approval under the current policy"
+            )
+            result = await self._request(call, "command", str(reason), argv=argv)
+            if result is not None:
+                return self._declined_command(call, argv, workdir, result)
+            unsandboxed = escalate or not sandbox_available
+        outcome = await self._exec(call, argv, workdir, timeout_ms, unsandboxed)
+        sandboxed = not unsandboxed and self.policy.mode != "danger-full-access"
+        if (
+            sandboxed
+            and outcome.exit_code != 0
+            and after_failure(outcome, policy=self.config.approval_policy, sandbox_used=True) == "ask_unsandboxed"
+        ):
+            question = "failed in the sandbox; run it without the sandbox?"
+            if await self._request(call, "command", question, argv) is None:
+                outcome = await self._exec(call, argv, workdir, timeout_ms, True)
+        return self._command_result(call, outcome)
+
+    async def _exec(self, call: ToolCall, argv: list[str], workdir: Path, timeout_ms: int, unsandboxed: bool) -> Any:
+        from codex_py.sandbox.policy import SandboxPolicy
+        from codex_py.tools.shell import run_command
+
+        policy = self.policy
+        if unsandboxed:
+            policy = SandboxPolicy(
+                mode="danger-full-access", workspace=policy.workspace, writable_roots=[], network_access=True
+            )
+        self.sink(CommandBegin(call.call_id, argv, str(workdir)))
+        sink = self.sink
+        call_id = call.call_id
+        try:
+            result = await run_command(
+                argv,
+                cwd=workdir,
+                timeout_ms=timeout_ms,
+                policy=policy,
+                on_output=lambda chunk: sink(CommandOutput(call_id, chunk)),
+            )
+        except BaseException:
+            self.sink(CommandEnd(call_id, argv, None, "", 0.0, "failed"))
+            raise
+        status: Literal["completed", "failed"] = "completed" if result.exit_code == 0 else "failed"
+        self.sink(CommandEnd(call_id, argv, result.exit_code, result.output, result.duration_s, status))
+        return result
+
+    def _command_result(self, call: ToolCall, outcome: Any) -> ToolResult:
+        from codex_py.tools.shell import format_for_model
+
+        text = format_for_model(
+            outcome, max_bytes=self.config.tool_output_max_bytes, max_lines=self.config.tool_output_max_lines
+        )
+        return ToolResult(call.call_id, text, is_error=outcome.exit_code != 0)
+
+    def _declined_command(self, call: ToolCall, argv: list[str], workdir: Path, why: str) -> ToolResult:
+        self.sink(CommandBegin(call.call_id, argv, str(workdir)))
+        self.sink(CommandEnd(call.call_id, argv, None, "", 0.0, "declined"))
+        return ToolResult(call.call_id, f"exec command rejected: {why}", is_error=True)
+
+    # --- apply_patch -----------------------------------------------------------------------
+    async def _patch(self, call: ToolCall, text: str, cwd: Path) -> ToolResult:
+        from codex_py.sandbox.approvals import assess_patch
+        from codex_py.tools.apply_patch import PatchError, apply_patch, preview_patch
+
+        try:
+            planned = preview_patch(text, cwd, allow_outside=True)
+        except PatchError as exc:
+            self.sink(PatchEnd(call.call_id, [], "failed", str(exc)))
+            return ToolResult(call.call_id, f"apply_patch verification failed: {exc}", is_error=True)
+        changes = [
+            FileChange(
+                c.rel(self.config.cwd),
+                c.kind,
+                c.diff,
+                str(c.move_to.relative_to(self.config.cwd))
+                if c.move_to and _inside(c.move_to, self.config.cwd)
+                else (str(c.move_to) if c.move_to else None),
+            )
+            for c in planned
+        ]
+        paths = [c.path for c in planned] + [c.move_to for c in planned if c.move_to]
+        verdict = assess_patch(paths, policy=self.config.approval_policy, sandbox=self.policy)
+        if verdict != "run" and all(_approved(("apply_patch", str(p)), self.approved_prefixes) for p in paths):
+            verdict = "run"
+        if verdict == "reject":
+            self.sink(PatchEnd(call.call_id, changes, "declined", "rejected by the approval policy"))
+            return ToolResult(call.call_id, "patch rejected: writing there is not allowed by the approval policy", True)
+        if verdict == "ask":
+            why = await self._request(
+                call,
+                "patch",
+                "the patch writes outside the writable roots",
+                changes=changes,
+                session_keys=[("apply_patch", str(p)) for p in paths],
+            )
+            if why is not None:
+                self.sink(PatchEnd(call.call_id, changes, "declined", why))
+                return ToolResult(call.call_id, f"patch rejected: {why}", is_error=True)
+        self.sink(PatchBegin(call.call_id, changes))
+        try:
+            applied = apply_patch(text, cwd, allow_outside=True)
+        except PatchError as exc:
+            self.sink(PatchEnd(call.call_id, changes, "failed", str(exc)))
+            return ToolResult(call.call_id, f"apply_patch failed: {exc}", is_error=True)
+        self.sink(PatchEnd(call.call_id, changes, "completed", applied.summary))
+        return ToolResult(call.call_id, applied.summary)
+
+    # --- update_plan -----------------------------------------------------------------------
+    def _plan(self, call: ToolCall, args: dict[str, Any]) -> ToolResult:
+        raw = args.get("plan")
+        if not isinstance(raw, list):
+            raise _BadArgs("`plan` must be an array of {step, status}")
+        steps: list[PlanStep] = []
+        for entry in raw:
+            if not isinstance(entry, dict) or not isinstance(entry.get("step"), str):
+                raise _BadArgs("each plan entry needs a `step` string")
+            status = entry.get("status", "pending")
+            if status not in ("pending", "in_progress", "completed"):
+                raise _BadArgs(f"invalid status {status!r}: use pending, in_progress or completed")
+            steps.append(PlanStep(entry["step"], status))
+        explanation = args.get("explanation")
+        self.sink(PlanUpdated(explanation if isinstance(explanation, str) else None, steps))
+        return ToolResult(call.call_id, "Plan updated")
+
+    # --- approvals -------------------------------------------------------------------------
+    async def _request(
+        self,
+        call: ToolCall,
+        kind: Literal["command", "patch"],
+        reason: str,
+        argv: list[str] | None = None,
+        *,
+        changes: list[FileChange] | None = None,
+        session_keys: list[tuple[str, ...]] | None = None,
+    ) -> str | None:
+        """Ask the user; return None when approved, else the reason to tell the model."""
+        if not self.interactive:
+            return "approval required, and exec mode never prompts (declined)"
+        result = await self.ask(ApprovalRequest(call.call_id, kind, reason, argv, changes))
+        if result.decision is Decision.APPROVE_SESSION:
+            if argv is not None:
+                self.approved_prefixes.add(tuple(argv))
+            for key in session_keys or []:
+                self.approved_prefixes.add(key)
+            return None
+        if result.decision is Decision.APPROVE:
+            return None
+        if result.decision is Decision.ABORT:
+            raise TurnAbortRequested
+        return f"rejected by user{': ' + result.reason if result.reason else ''}"
+
+    def _resolve(self, workdir: object) -> Path:
+        if not isinstance(workdir, str) or not workdir:
+            return self.config.cwd
+        path = Path(workdir).expanduser()
+        return (path if path.is_absolute() else self.config.cwd / path).resolve()
+
+
+class _BadArgs(Exception):
+    pass
+
+
+def _json_args(call: ToolCall) -> dict[str, Any]:
+    try:
+        value = json.loads(call.arguments or "{}")
+    except json.JSONDecodeError as exc:
+        raise _BadArgs(str(exc)) from None
+    if not isinstance(value, dict):
+        raise _BadArgs("arguments must be a JSON object")
+    return value
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _approved(argv: tuple[str, ...] | list[str], prefixes: set[tuple[str, ...]]) -> bool:
+    key = tuple(argv)
+    return any(key[: len(p)] == p for p in prefixes)

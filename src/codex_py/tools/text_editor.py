@@ -1,0 +1,106 @@
+"""Anthropic's text-editor tool (``str_replace_based_edit_tool``) mapped onto our executors.
+
+``view`` is answered directly; ``create``, ``str_replace`` and ``insert`` become a Codex patch,
+so edits go through the same approvals, sandbox rules and all-or-nothing applier as
+``apply_patch``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from codex_py.protocol import ToolResult
+
+VIEW_MAX_BYTES = 256 * 1024
+
+
+def edit_as_patch(args: dict[str, Any], cwd: Path) -> str | ToolResult:
+    """Return a patch text for an edit command, or a ``ToolResult`` (call id left empty) for
+    ``view`` and for invalid input."""
+    command = args.get("command")
+    raw_path = args.get("path")
+    if not isinstance(raw_path, str) or not raw_path:
+        return _error("`path` is required")
+    path = Path(raw_path)
+    target = path if path.is_absolute() else cwd / path
+    rel = _display(target, cwd)
+    if command == "view":
+        return _view(target, args.get("view_range"))
+    if command == "create":
+        text = args.get("file_text")
+        if not isinstance(text, str):
+            return _error("`file_text` is required for create")
+        body = "".join(f"+{line}\n" for line in text.splitlines())
+        return f"*** Begin Patch\n*** Add File: {rel}\n{body}*** End Patch\n"
+    if command in ("str_replace", "insert"):
+        try:
+            old = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return _error(f"cannot read {rel}: {exc}")
+        if command == "str_replace":
+            needle = args.get("old_str")
+            if not isinstance(needle, str) or not needle:
+                return _error("`old_str` is required")
+            count = old.count(needle)
+            if count != 1:
+                what = "was not found" if count == 0 else f"occurs {count} times; add context to make it unique"
+                return _error(f"`old_str` {what} in {rel}")
+            replacement = args.get("new_str", "")
+            new = old.replace(needle, replacement if isinstance(replacement, str) else "", 1)
+        else:
+            line_no = args.get("insert_line")
+            text = args.get("new_str", args.get("insert_text"))
+            lines = old.splitlines(keepends=True)
+            if not isinstance(line_no, int) or not 0 <= line_no <= len(lines) or not isinstance(text, str):
+                return _error(f"`insert_line` must be between 0 and {len(lines)} and `new_str` a string")
+            insert = text if text.endswith("\n") else text + "\n"
+            new = "".join(lines[:line_no]) + insert + "".join(lines[line_no:])
+        return _update_patch(rel, old, new)
+    return _error(f"unsupported command {command!r} (use view, create, str_replace or insert)")
+
+
+def _update_patch(rel: str, old: str, new: str) -> str | ToolResult:
+    a, b = old.splitlines(), new.splitlines()
+    if a == b:
+        return _error("the edit changes nothing")
+    chunks: list[str] = []
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(3):
+        lines = ["@@"]
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [f" {x}" for x in a[i1:i2]]
+            else:
+                lines += [f"-{x}" for x in a[i1:i2]]
+                lines += [f"+{x}" for x in b[j1:j2]]
+        chunks.append("\n".join(lines))
+    return f"*** Begin Patch\n*** Update File: {rel}\n" + "\n".join(chunks) + "\n*** End Patch\n"
+
+
+def _view(target: Path, view_range: object) -> ToolResult:
+    if target.is_dir():
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir() if not p.name.startswith("."))
+        return ToolResult("", "\n".join(entries[:1000]) or "(empty directory)")
+    try:
+        data = target.read_bytes()[:VIEW_MAX_BYTES]
+    except OSError as exc:
+        return _error(f"cannot read {target}: {exc}")
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    start, end = 1, len(lines)
+    if isinstance(view_range, list) and len(view_range) == 2 and all(isinstance(v, int) for v in view_range):
+        start = max(1, view_range[0])
+        end = len(lines) if view_range[1] == -1 else min(len(lines), view_range[1])
+    numbered = [f"{n:6}\t{lines[n - 1]}" for n in range(start, end + 1)]
+    return ToolResult("", "\n".join(numbered) if numbered else "(empty file)")
+
+
+def _display(target: Path, cwd: Path) -> str:
+    try:
+        return str(target.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(target)
+
+
+def _error(message: str) -> ToolResult:
+    return ToolResult("", message, is_error=True)
