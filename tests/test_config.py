@@ -163,3 +163,13 @@ def test_home_must_be_a_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("CODEX_PY_HOME", str(bad))
     with pytest.raises(ConfigError, match="not a directory"):
         load_config()
+
+
+def test_config_reference_is_in_sync() -> None:
+    """docs/config.md is generated from the field docstrings; regenerate it when they change."""
+    from codex_py.config.docgen import render
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "config.md"
+    assert docs.read_text(encoding="utf-8").strip() == render().strip(), (
+        "run: python -m codex_py.config.docgen > docs/config.md"
+    )
