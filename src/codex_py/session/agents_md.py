@@ -1,0 +1,75 @@
+"""AGENTS.md: the user's standing instructions, global and per repository.
+
+Order: the global file in the home, then one file per folder from the repository root (the
+nearest ancestor of the cwd with ``.git``; the cwd alone outside a repository) down to the cwd.
+In each folder ``AGENTS.override.md`` wins over ``AGENTS.md`` (as in Codex). Each file gets a
+header naming it; the joined text is capped at ``project_doc_max_bytes`` with a note when cut
+(0 turns AGENTS.md off).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from codex_py.config import Config, Paths
+from codex_py.session.git import find_repo_root
+
+log = logging.getLogger(__name__)
+
+FILENAMES = ("AGENTS.override.md", "AGENTS.md")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+    return text or None
+
+
+def project_doc_paths(cwd: Path) -> list[Path]:
+    """The per-folder AGENTS files that apply in ``cwd``, root first."""
+    root = find_repo_root(cwd) or cwd
+    folders = [cwd]
+    if root != cwd:
+        folders.extend(p for p in cwd.parents if p == root or root in p.parents)
+    found: list[Path] = []
+    for folder in reversed(folders):
+        for name in FILENAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                found.append(candidate)
+                break
+    return found
+
+
+def load_project_docs(config: Config, paths: Paths) -> str | None:
+    """The joined AGENTS.md text for ``config.cwd`` (see module docstring), or None when there is none."""
+    cap = config.project_doc_max_bytes
+    if cap <= 0:
+        return None
+    sections: list[str] = []
+    seen: set[Path] = set()
+    for path in [paths.global_agents_md, *project_doc_paths(config.cwd)]:
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        text = _read(path)
+        if text is not None:
+            sections.append(f"## {path}\n\n{text}")
+    if not sections:
+        return None
+    joined = "\n\n".join(sections)
+    data = joined.encode("utf-8")
+    if len(data) <= cap:
+        return joined
+    kept = data[:cap].decode("utf-8", errors="ignore").rstrip()
+    return (
+        f"{kept}\n\n[AGENTS.md instructions cut: {cap} of {len(data)} bytes shown "
+        "(raise project_doc_max_bytes to include more)]"
+    )
