@@ -1,0 +1,257 @@
+"""Verify a whole patch against the disk, then apply it all or nothing.
+
+Verification reads every file the patch updates or deletes and computes every new content
+before anything is written; hunks see the result of earlier hunks of the same patch (an Add
+then an Update of the same file works). Only then does :mod:`writer` touch the disk.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from codex_py.tools.apply_patch.matcher import LineMatcher
+from codex_py.tools.apply_patch.parser import AddFile, Chunk, DeleteFile, PatchError, UpdateFile, parse_patch
+from codex_py.tools.apply_patch.paths import Workspace, relative_display
+from codex_py.tools.apply_patch.writer import Op, commit, io_reason
+
+ChangeKind = Literal["add", "update", "delete"]
+
+
+@dataclass(slots=True)
+class PlannedChange:
+    """One hunk of a verified patch. ``old_text`` is also set for an Add that overwrites a file."""
+
+    path: Path
+    kind: ChangeKind
+    move_to: Path | None
+    old_text: str | None
+    new_text: str | None
+    diff: str
+    """Unified diff for display, with paths relative to the workspace in its headers."""
+
+    def rel(self, root: Path) -> str:
+        """``path`` relative to ``root`` (the workspace) for display, or absolute when outside it."""
+        return relative_display(self.path, root)
+
+
+@dataclass(slots=True)
+class AppliedPatch:
+    """What :func:`apply_patch` did; ``summary`` is Codex's success text for the model."""
+
+    changes: list[PlannedChange]
+    summary: str
+
+
+@dataclass(slots=True)
+class _State:
+    """A file as the patch has left it so far: ``text is None`` means deleted."""
+
+    text: str | None
+    mode: int | None = None
+
+
+class _Plan:
+    def __init__(self, workspace: Workspace) -> None:
+        self.ws = workspace
+        self.state: dict[Path, _State] = {}
+        self.changes: list[PlannedChange] = []
+        self.summary: dict[str, list[str]] = {"A": [], "M": [], "D": []}
+
+    def current(self, path: Path) -> _State | None:
+        """The file at ``path`` as earlier hunks left it, read from disk when untouched."""
+        known = self.state.get(path)
+        if known is not None:
+            return known
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "Is a directory")
+        return _State(path.read_bytes().decode("utf-8"), stat.S_IMODE(info.st_mode))
+
+    def check_writable(self, path: Path) -> None:
+        """Refuse early a write that would land on a directory or under a file."""
+        if path not in self.state and os.path.isdir(path):
+            raise PatchError(f"Failed to write file {path}: Is a directory (os error 21)")
+        parent = path.parent
+        while parent != parent.parent:
+            known = self.state.get(parent)
+            if known is None:
+                if os.path.isdir(parent):
+                    return
+                if os.path.lexists(parent):
+                    break
+            elif known.text is not None:
+                break  # a file written by an earlier hunk
+            parent = parent.parent
+        else:
+            return
+        raise PatchError(f"Failed to write file {path}: {parent} is not a directory (os error 20)")
+
+    def add(self, hunk: AddFile) -> None:
+        path = self.ws.resolve(hunk.path, hunk.line)
+        self.check_writable(path)
+        try:
+            before = self.current(path)
+        except (OSError, UnicodeDecodeError):
+            before = None  # an Add overwrites whatever is there; only the diff loses the old text
+        old = before.text if before else None
+        self.state[path] = _State(hunk.contents, before.mode if before else None)
+        self._record(path, "add", None, old, hunk.contents, "A", hunk.path)
+
+    def delete(self, hunk: DeleteFile) -> None:
+        path = self.ws.resolve(hunk.path, hunk.line, follow_last=False)
+        known = self.state.get(path)
+        if known is not None:
+            if known.text is None:
+                raise PatchError(f"Failed to delete file {path}: No such file or directory (os error 2)")
+            old: str = known.text
+        else:
+            try:
+                info = os.lstat(path)
+            except OSError as exc:
+                raise PatchError(f"Failed to delete file {path}: {io_reason(exc)}") from exc
+            if stat.S_ISDIR(info.st_mode):
+                raise PatchError(f"Failed to delete file {path}: Is a directory (os error 21)")
+            old = "" if stat.S_ISLNK(info.st_mode) else path.read_bytes().decode("utf-8", "replace")
+        self.state[path] = _State(None)
+        self._record(path, "delete", None, old, None, "D", hunk.path)
+
+    def update(self, hunk: UpdateFile) -> None:
+        path = self.ws.resolve(hunk.path, hunk.line)
+        try:
+            before = self.current(path)
+            if before is None or before.text is None:
+                raise FileNotFoundError(2, "No such file or directory")
+        except OSError as exc:
+            raise PatchError(f"Failed to read file to update {path}: {io_reason(exc)}") from exc
+        except UnicodeDecodeError as exc:
+            raise PatchError(f"Failed to read file to update {path}: stream did not contain valid UTF-8") from exc
+        new = updated_text(before.text, hunk.chunks, path, hunk.path)
+        target = path
+        if hunk.move_to is not None:
+            target = self.ws.resolve(hunk.move_to, hunk.line + 1)
+            self.check_writable(target)
+        if target != path:
+            self.state[path] = _State(None)
+        self.state[target] = _State(new, before.mode)
+        moved = target if target != path else None
+        self._record(path, "update", moved, before.text, new, "M", hunk.move_to or hunk.path)
+
+    def _record(
+        self, path: Path, kind: ChangeKind, move_to: Path | None, old: str | None, new: str | None, tag: str, name: str
+    ) -> None:
+        diff = unified_diff(old, new, self.ws.display(path), self.ws.display(move_to or path))
+        self.changes.append(PlannedChange(path, kind, move_to, old, new, diff))
+        self.summary[tag].append(name)
+
+    def ops(self) -> list[Op]:
+        result: list[Op] = []
+        for path, entry in self.state.items():
+            if entry.text is None:
+                if os.path.lexists(path):
+                    result.append(Op(path, None))
+            else:
+                result.append(Op(Path(os.path.realpath(path)), entry.text.encode("utf-8"), entry.mode))
+        return result
+
+
+def updated_text(text: str, chunks: list[Chunk], path: Path, name: str) -> str:
+    """Apply ``chunks`` to ``text`` like Codex; keeps CRLF line endings and a UTF-8 BOM."""
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    body = text[len(bom) :]
+    newline = "\n"
+    first_break = body.find("\n")
+    if first_break > 0 and body[first_break - 1] == "\r":
+        newline = "\r\n"
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if newline == "\r\n":
+        lines = [line.removesuffix("\r") for line in lines]
+    matcher = LineMatcher(lines)
+    replacements: list[tuple[int, int, list[str]]] = []
+    cursor = 0
+    for number, chunk in enumerate(chunks, 1):
+        where = f"(chunk {number} of {len(chunks)} for {name}, patch line {chunk.line})"
+        for context in chunk.contexts:
+            found = matcher.seek([context], cursor)
+            if found is None:
+                raise PatchError(f"Failed to find context '{context}' in {path} {where}")
+            cursor = found + 1
+        if not chunk.old_lines:
+            replacements.append((len(lines), 0, chunk.new_lines))
+            continue
+        old, new = chunk.old_lines, chunk.new_lines
+        found = matcher.seek(old, cursor, eof=chunk.end_of_file)
+        if found is None and old[-1] == "":
+            old = old[:-1]  # a trailing blank context line may stand for the final newline
+            new = new[:-1] if new and new[-1] == "" else new
+            found = matcher.seek(old, cursor, eof=chunk.end_of_file)
+        if found is None:
+            anchored = " at the end of the file" if chunk.end_of_file else ""
+            shown = "\n".join(chunk.old_lines)
+            raise PatchError(f"Failed to find expected lines{anchored} in {path}:\n{shown}\n{where}")
+        replacements.append((found, len(old), new))
+        cursor = found + len(old)
+    for start, length, new in reversed(sorted(replacements, key=lambda r: r[0])):
+        lines[start : start + length] = new
+    return bom + newline.join(lines) + newline
+
+
+def unified_diff(old: str | None, new: str | None, old_name: str, new_name: str) -> str:
+    """A unified diff between two texts (``None`` = no file), headers ``a/<old>`` and ``b/<new>``."""
+    import difflib
+
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True),
+        (new or "").splitlines(keepends=True),
+        "/dev/null" if old is None else f"a/{old_name}",
+        "/dev/null" if new is None else f"b/{new_name}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _plan(text: str, cwd: Path, allow_outside: bool) -> _Plan:
+    patch = parse_patch(text)
+    if not patch.hunks:
+        raise PatchError("No files were modified.")
+    plan = _Plan(Workspace(cwd, allow_outside=allow_outside))
+    for hunk in patch.hunks:
+        if isinstance(hunk, AddFile):
+            plan.add(hunk)
+        elif isinstance(hunk, DeleteFile):
+            plan.delete(hunk)
+        else:
+            plan.update(hunk)
+    return plan
+
+
+def preview_patch(text: str, cwd: Path, *, allow_outside: bool = False) -> list[PlannedChange]:
+    """Verify ``text`` against the files under ``cwd`` and return the changes; writes nothing."""
+    return _plan(text, cwd, allow_outside).changes
+
+
+def apply_patch(text: str, cwd: Path, *, allow_outside: bool = False) -> AppliedPatch:
+    """Verify the whole patch, then write it; if anything fails no file is changed."""
+    plan = _plan(text, cwd, allow_outside)
+    commit(plan.ops())
+    lines = ["Success. Updated the following files:"]
+    lines += [f"{tag} {name}" for tag, names in plan.summary.items() for name in names]
+    return AppliedPatch(plan.changes, "\n".join(lines))
+
+
+def paths_touched(text: str, cwd: Path) -> list[Path]:
+    """Absolute paths the patch would write or delete (move targets included), without verifying."""
+    workspace = Workspace(cwd, allow_outside=True)
+    seen: dict[Path, None] = {}
+    for hunk in parse_patch(text).hunks:
+        seen[workspace.lexical(hunk.path)] = None
+        if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
+            seen[workspace.lexical(hunk.move_to)] = None
+    return list(seen)

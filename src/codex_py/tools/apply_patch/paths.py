@@ -1,0 +1,61 @@
+"""Resolve patch paths against the workspace and keep them inside it unless allowed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from codex_py.tools.apply_patch.parser import PatchError
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+class Workspace:
+    """The directory a patch applies in; ``allow_outside`` lifts the containment checks."""
+
+    __slots__ = ("allow_outside", "real_root", "root")
+
+    def __init__(self, cwd: Path, *, allow_outside: bool = False) -> None:
+        self.root = os.path.abspath(cwd)
+        self.real_root = os.path.realpath(self.root)
+        self.allow_outside = allow_outside
+
+    def lexical(self, raw: str) -> Path:
+        """``raw`` made absolute against the workspace and normalised, without touching the disk."""
+        return Path(os.path.normpath(os.path.join(self.root, raw)))
+
+    def resolve(self, raw: str, line: int, *, follow_last: bool = True) -> Path:
+        """The absolute path for ``raw``; refuses paths that leave the workspace.
+
+        ``follow_last=False`` checks where the directory entry itself lives (a Delete removes a
+        symlink, not its target), otherwise where a write through it would land.
+        """
+        if not raw.strip():
+            raise PatchError(f"Invalid patch hunk on line {line}: the file path is empty")
+        path = self.lexical(raw)
+        if self.allow_outside:
+            return path
+        hint = "use a path inside the workspace, or ask the user to approve writing there"
+        if not _within(str(path), self.root):
+            raise PatchError(f"Refusing '{raw}' (patch line {line}): it is outside the workspace {self.root}; {hint}")
+        real = os.path.realpath(path) if follow_last else os.path.join(os.path.realpath(path.parent), path.name)
+        if not _within(real, self.real_root):
+            raise PatchError(
+                f"Refusing '{raw}' (patch line {line}): a symlink leads it outside the workspace {self.root} "
+                f"(to {real}); {hint}"
+            )
+        return path
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the workspace when inside it, else absolute."""
+        return relative_display(path, self.root)
+
+
+def relative_display(path: Path, root: str | Path) -> str:
+    """``path`` relative to ``root`` when inside it, else the absolute path."""
+    text, base = str(path), os.path.abspath(root)
+    if _within(text, base):
+        return os.path.relpath(text, base)
+    return text
