@@ -1,0 +1,194 @@
+"""``exec --json``: agent events as the contract's JSON Lines (compatible with Codex CLI's ``exec --json``).
+
+``thread.started`` / ``turn.started`` / ``item.started|updated|completed`` / ``turn.completed`` /
+``turn.failed`` / ``error``. Items get ids ``item_0``, ``item_1``, ... in order of first appearance;
+messages and reasoning appear only completed, commands started then completed, file changes
+completed, the plan as one ``todo_list`` (started on the first update, updated later, completed
+at turn end), warnings as ``error`` items. ``turn.completed`` carries the session's cumulative usage.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from codex_py.agent.events import (
+    AgentEvent,
+    AgentMessage,
+    AgentReasoning,
+    ApprovalRequest,
+    ApprovalResult,
+    CommandBegin,
+    CommandEnd,
+    Decision,
+    PatchBegin,
+    PatchEnd,
+    PlanUpdated,
+    StreamReset,
+    TokenUsage,
+    TurnAborted,
+    TurnCompleted,
+    TurnFailed,
+    TurnStarted,
+    Warning,
+)
+from codex_py.protocol.events import Usage
+
+Json = dict[str, Any]
+
+
+def usage_json(usage: Usage | None) -> Json:
+    """The four usage counts of ``turn.completed``."""
+    usage = usage or Usage()
+    return {
+        "input_tokens": usage.input_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_output_tokens": usage.reasoning_output_tokens,
+    }
+
+
+def deny_approval(event: ApprovalRequest) -> None:
+    """exec never prompts: refuse any approval request that still reaches a front end."""
+    if event.future is not None and not event.future.done():
+        event.future.set_result(ApprovalResult(Decision.DENY, "exec mode never prompts"))
+
+
+class JsonlMapper:
+    """Turns agent events into contract event objects (pure; no I/O)."""
+
+    def __init__(self) -> None:
+        self._next_id = 0
+        self._commands: dict[str, Json] = {}
+        self._patch_changes: dict[str, list[Json]] = {}
+        self._todo: Json | None = None
+        self.session_usage: Usage | None = None
+
+    def _new_id(self) -> str:
+        item_id = f"item_{self._next_id}"
+        self._next_id += 1
+        return item_id
+
+    def _completed(self, item: Json) -> Json:
+        return {"type": "item.completed", "item": item}
+
+    def thread_started(self, session_id: str) -> Json:
+        return {"type": "thread.started", "thread_id": session_id}
+
+    def map(self, event: AgentEvent) -> list[Json]:
+        """The contract events for one agent event (often none)."""
+        kind = type(event)
+        if kind is AgentMessage:
+            assert isinstance(event, AgentMessage)
+            if not event.text:
+                return []
+            return [self._completed({"id": self._new_id(), "type": "agent_message", "text": event.text})]
+        if kind is AgentReasoning:
+            assert isinstance(event, AgentReasoning)
+            if not event.text.strip():
+                return []
+            return [self._completed({"id": self._new_id(), "type": "reasoning", "text": event.text})]
+        if kind is CommandBegin:
+            assert isinstance(event, CommandBegin)
+            begun: Json = {
+                "id": self._new_id(),
+                "type": "command_execution",
+                "command": shlex.join(event.command),
+                "aggregated_output": "",
+                "exit_code": None,
+                "status": "in_progress",
+            }
+            self._commands[event.call_id] = begun
+            return [{"type": "item.started", "item": dict(begun)}]
+        if kind is CommandEnd:
+            assert isinstance(event, CommandEnd)
+            started = self._commands.pop(event.call_id, None)
+            item: Json = {
+                "id": started["id"] if started else self._new_id(),
+                "type": "command_execution",
+                "command": shlex.join(event.command),
+                "aggregated_output": event.output,
+                "exit_code": event.exit_code,
+                "status": event.status,
+            }
+            return [self._completed(item)]
+        if kind is PatchBegin:
+            assert isinstance(event, PatchBegin)
+            self._patch_changes[event.call_id] = [{"path": c.path, "kind": c.kind} for c in event.changes]
+            return []
+        if kind is PatchEnd:
+            assert isinstance(event, PatchEnd)
+            before = self._patch_changes.pop(event.call_id, [])
+            changes = [{"path": c.path, "kind": c.kind} for c in event.changes] or before
+            status = "completed" if event.status == "completed" else "failed"
+            return [
+                self._completed({"id": self._new_id(), "type": "file_change", "changes": changes, "status": status})
+            ]
+        if kind is PlanUpdated:
+            assert isinstance(event, PlanUpdated)
+            items = [{"text": s.step, "completed": s.status == "completed"} for s in event.plan]
+            if self._todo is None:
+                self._todo = {"id": self._new_id(), "type": "todo_list", "items": items}
+                return [{"type": "item.started", "item": dict(self._todo)}]
+            self._todo = {**self._todo, "items": items}
+            return [{"type": "item.updated", "item": dict(self._todo)}]
+        if kind is Warning:
+            assert isinstance(event, Warning)
+            return [self._completed({"id": self._new_id(), "type": "error", "message": event.message})]
+        if kind is StreamReset:
+            assert isinstance(event, StreamReset)
+            return [{"type": "error", "message": event.message}]
+        if kind is TokenUsage:
+            assert isinstance(event, TokenUsage)
+            self.session_usage = event.session
+            return []
+        if kind is TurnStarted:
+            self._todo = None
+            return [{"type": "turn.started"}]
+        if kind is TurnCompleted:
+            return [*self._finish_items(), {"type": "turn.completed", "usage": usage_json(self.session_usage)}]
+        if kind is TurnFailed:
+            assert isinstance(event, TurnFailed)
+            message = f"{event.message}; {event.hint}" if event.hint else event.message
+            return [*self._finish_items(), {"type": "turn.failed", "error": {"message": message}}]
+        if kind is TurnAborted:
+            assert isinstance(event, TurnAborted)
+            return [*self._finish_items(), {"type": "turn.failed", "error": {"message": f"turn {event.reason}"}}]
+        if kind is ApprovalRequest:
+            assert isinstance(event, ApprovalRequest)
+            deny_approval(event)
+        return []
+
+    def _finish_items(self) -> list[Json]:
+        """Complete what the turn left open: the plan, and commands that never reported an end."""
+        out: list[Json] = []
+        for item in self._commands.values():
+            out.append(self._completed({**item, "status": "failed"}))
+        self._commands.clear()
+        if self._todo is not None:
+            out.append(self._completed(dict(self._todo)))
+            self._todo = None
+        return out
+
+
+class JsonlOutput:
+    """An ``EventSink`` writing contract JSON Lines through ``write`` (stdout in exec)."""
+
+    def __init__(self, write: Callable[[str], object], flush: Callable[[], object] | None = None) -> None:
+        self.mapper = JsonlMapper()
+        self._write = write
+        self._flush = flush
+
+    def emit(self, obj: Json) -> None:
+        self._write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        if self._flush is not None:
+            self._flush()
+
+    def thread_started(self, session_id: str) -> None:
+        self.emit(self.mapper.thread_started(session_id))
+
+    def __call__(self, event: AgentEvent) -> None:
+        for obj in self.mapper.map(event):
+            self.emit(obj)
