@@ -1,0 +1,49 @@
+"""Sandbox exec helper: ``python -S -E exec_helper.py SPEC_JSON -- argv...``.
+
+Applies the Landlock spec (see ``landlock.build_ruleset``) to itself, then replaces itself with argv
+through ``os.execvp``. Run by path (not ``-m``) so that nothing but the standard library and
+``landlock.py`` (found next to this file through ``sys.path[0]``) is imported: start-up stays small.
+
+Exit codes when argv never starts: 127 command not found, 126 not executable, 1 sandbox failure
+(the message names Landlock, so the sandbox-denial heuristic sees it). It never runs argv unsandboxed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def main(args: list[str]) -> int:
+    """Entry point; returns an exit code only when argv could not be executed."""
+    if len(args) < 3 or args[1] != "--":
+        sys.stderr.write("usage: exec_helper.py SPEC_JSON -- COMMAND [ARGS...]\n")
+        return 2
+    if __package__:
+        from codex_py.sandbox.landlock import restrict_self
+    else:  # run by path: sys.path[0] is this folder
+        from landlock import restrict_self  # type: ignore[import-not-found,no-redef,unused-ignore]
+
+    argv = args[2:]
+    try:
+        restrict_self(json.loads(args[0]))
+    except (OSError, ValueError, KeyError) as exc:
+        sys.stderr.write(f"codex-py: could not apply the Landlock sandbox ({exc}); the command did not run\n")
+        return 1
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        sys.stderr.write(f"codex-py: command not found: {argv[0]}\n")
+        return 127
+    except PermissionError:
+        sys.stderr.write(f"codex-py: permission denied: {argv[0]}\n")
+        return 126
+    except OSError as exc:
+        sys.stderr.write(f"codex-py: cannot execute {argv[0]}: {exc.strerror}\n")
+        return 126
+    return 0  # unreachable: execvp does not return
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

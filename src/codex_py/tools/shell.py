@@ -1,0 +1,233 @@
+"""The shell executor: run argv (sandboxed per policy), stream interleaved output, enforce the timeout.
+
+``run_command`` never raises for a command that fails, is missing or times out: all of those are a
+``CommandResult``. Only cancellation (a user interrupt) propagates, after the process group is killed.
+``format_for_model`` (re-exported from ``tools.truncate``) renders the result as Codex's tool output text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codex_py.tools.truncate import format_for_model
+
+if TYPE_CHECKING:
+    from codex_py.sandbox.policy import SandboxPolicy
+
+__all__ = ["CommandResult", "format_for_model", "run_command"]
+
+TIMEOUT_EXIT_CODE = 124
+CAPTURE_HALF = 512 * 1024
+"""Characters kept at each end of the output (the middle of a bigger output is dropped)."""
+_READ_SIZE = 64 * 1024
+_FLUSH_INTERVAL_S = 0.03
+_FLUSH_BYTES = 16 * 1024
+_DRAIN_AFTER_EXIT_S = 2.0
+_DENIAL_HINTS = (
+    "operation not permitted",
+    "permission denied",
+    "read-only file system",
+    "seccomp",
+    "sandbox",
+    "landlock",
+    "failed to write file",
+)
+
+
+@dataclass(slots=True)
+class CommandResult:
+    """The outcome of one command."""
+
+    exit_code: int
+    output: str
+    """stdout and stderr interleaved as produced (middle dropped past ~1 MiB; see ``truncated_for_ui``)."""
+    duration_s: float
+    timed_out: bool = False
+    sandbox_denied: bool = False
+    """Best effort: a failure under a sandbox whose output looks like a permission denial."""
+    truncated_for_ui: bool = False
+    """True when the middle of a very large output was dropped to cap memory."""
+
+
+async def run_command(
+    argv: list[str],
+    *,
+    cwd: Path,
+    timeout_ms: int,
+    policy: SandboxPolicy,
+    on_output: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> CommandResult:
+    """Run ``argv`` directly (no shell unless argv asks for one) in a new process group under ``policy``.
+
+    stdout and stderr share one pipe; output is decoded incrementally as UTF-8 (invalid bytes replaced)
+    and passed to ``on_output`` in coalesced chunks. On timeout the whole group is killed and the result
+    has exit code 124; on cancellation the group is killed and ``CancelledError`` re-raised.
+    """
+    from codex_py.sandbox.policy import sandboxed_command
+
+    start = time.monotonic()
+    if not argv:
+        return CommandResult(1, "codex-py: empty command", 0.0)
+    if not cwd.is_dir():
+        return CommandResult(1, f"codex-py: working directory does not exist: {cwd}", 0.0)
+    spawn_argv, child_env, sandboxed = sandboxed_command(argv, policy, env)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *spawn_argv,
+            cwd=cwd,
+            env=child_env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        return CommandResult(127, f"codex-py: command not found: {argv[0]}", time.monotonic() - start)
+    except PermissionError:
+        return CommandResult(126, f"codex-py: permission denied: {argv[0]}", time.monotonic() - start)
+    except OSError as exc:
+        return CommandResult(126, f"codex-py: cannot execute {argv[0]}: {exc.strerror}", time.monotonic() - start)
+
+    capture = _Capture(on_output)
+    assert proc.stdout is not None
+    pump = asyncio.create_task(capture.pump(proc.stdout))
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(proc.wait(), timeout_ms / 1000)
+        except TimeoutError:
+            timed_out = True
+            _kill_group(proc.pid)
+            await proc.wait()
+        # leftover background processes may hold the pipe open: stop reading after a grace period
+        await asyncio.wait({pump}, timeout=_DRAIN_AFTER_EXIT_S)
+    except asyncio.CancelledError:
+        _kill_group(proc.pid)
+        pump.cancel()
+        raise
+    finally:
+        if not pump.done():
+            pump.cancel()
+            await asyncio.gather(pump, return_exceptions=True)
+        capture.finish()
+
+    output = capture.text()
+    code = proc.returncode if proc.returncode is not None else -1
+    exit_code = 128 - code if code < 0 else code
+    if timed_out:
+        exit_code = TIMEOUT_EXIT_CODE
+        output = f"command timed out after {timeout_ms} milliseconds\n{output}"
+    denied = sandboxed and not timed_out and exit_code not in (0, 2, 126, 127) and _looks_denied(output)
+    return CommandResult(exit_code, output, time.monotonic() - start, timed_out, denied, capture.dropped > 0)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _looks_denied(output: str) -> bool:
+    lower = output.lower()
+    return any(hint in lower for hint in _DENIAL_HINTS)
+
+
+class _Capture:
+    """Decodes chunks, keeps head + tail within ``CAPTURE_HALF`` each, and coalesces ``on_output`` calls."""
+
+    __slots__ = (
+        "_decoder",
+        "_flush_handle",
+        "_head",
+        "_head_len",
+        "_last_flush",
+        "_pending",
+        "_pending_len",
+        "_sink",
+        "_tail",
+        "_tail_len",
+        "dropped",
+    )
+
+    def __init__(self, sink: Callable[[str], None] | None) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._sink = sink
+        self._head: list[str] = []
+        self._head_len = 0
+        self._tail: list[str] = []
+        self._tail_len = 0
+        self.dropped = 0
+        self._pending: list[str] = []
+        self._pending_len = 0
+        self._last_flush = 0.0
+        self._flush_handle: asyncio.TimerHandle | None = None
+
+    async def pump(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(_READ_SIZE):
+            self._add(self._decoder.decode(chunk))
+
+    def finish(self) -> None:
+        self._add(self._decoder.decode(b"", final=True))
+        self._flush()
+
+    def text(self) -> str:
+        if self._tail_len > CAPTURE_HALF:
+            self._keep_tail()
+        if not self.dropped:
+            return "".join(self._head) + "".join(self._tail)
+        marker = f"\n[... {self.dropped} characters dropped from the middle of the output ...]\n"
+        return "".join(self._head) + marker + "".join(self._tail)
+
+    def _add(self, text: str) -> None:
+        if not text:
+            return
+        self._store(text)
+        if self._sink is None:
+            return
+        self._pending.append(text)
+        self._pending_len += len(text)
+        now = time.monotonic()
+        if self._pending_len >= _FLUSH_BYTES or now - self._last_flush >= _FLUSH_INTERVAL_S:
+            self._flush()
+        elif self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(_FLUSH_INTERVAL_S, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        if self._pending and self._sink is not None:
+            chunk = "".join(self._pending)
+            self._pending.clear()
+            self._pending_len = 0
+            self._last_flush = time.monotonic()
+            self._sink(chunk)
+
+    def _store(self, text: str) -> None:
+        room = CAPTURE_HALF - self._head_len
+        if room > 0:
+            self._head.append(text[:room])
+            self._head_len += min(room, len(text))
+            text = text[room:]
+            if not text:
+                return
+        self._tail.append(text)
+        self._tail_len += len(text)
+        if self._tail_len > 2 * CAPTURE_HALF:  # amortised: join only after another half has arrived
+            self._keep_tail()
+
+    def _keep_tail(self) -> None:
+        joined = "".join(self._tail)
+        self.dropped += len(joined) - CAPTURE_HALF
+        self._tail = [joined[-CAPTURE_HALF:]]
+        self._tail_len = CAPTURE_HALF
