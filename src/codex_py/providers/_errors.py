@@ -1,0 +1,267 @@
+"""Error taxonomy: HTTP statuses, error bodies and in-stream error events -> ``StreamError``.
+
+::
+
+    StreamError.kind
+    ├── authentication   401                         -> hint names the `codex-py login` to run
+    ├── permission       403
+    ├── not_found        404                         -> check the model / base_url
+    ├── bad_request      400, 413, 422, other 4xx
+    ├── context_window   context_length_exceeded, "prompt is too long", ...
+    ├── quota            402, insufficient_quota, usage_limit_reached, billing_error
+    ├── rate_limit       429                         retryable (honours Retry-After)
+    ├── overloaded       529, overloaded_error, server_is_overloaded, slow_down   retryable
+    ├── server           5xx, 409, api_error         retryable
+    ├── timeout          408, idle stream            retryable
+    ├── network          connect / read failures     retryable
+    └── stream           dropped or undecodable stream   retryable
+
+The provider's own message and request id are always kept; anything that looks like a
+credential is masked before it reaches a message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from codex_py.config.model import ProviderInfo
+from codex_py.protocol.events import StreamError
+from codex_py.protocol.types import ErrorKind
+
+_SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{6})[A-Za-z0-9_\-*]{8,}|(Bearer\s+)[A-Za-z0-9._\-]{12,}")
+
+_CONTEXT_MARKERS = ("prompt is too long", "context_length_exceeded", "maximum context length", "context window")
+
+_CODE_KINDS: dict[str, ErrorKind] = {
+    "context_length_exceeded": ErrorKind.CONTEXT_WINDOW,
+    "insufficient_quota": ErrorKind.QUOTA,
+    "usage_limit_reached": ErrorKind.QUOTA,
+    "usage_not_included": ErrorKind.QUOTA,
+    "billing_error": ErrorKind.QUOTA,
+    "rate_limit_exceeded": ErrorKind.RATE_LIMIT,
+    "rate_limit_error": ErrorKind.RATE_LIMIT,
+    "server_is_overloaded": ErrorKind.OVERLOADED,
+    "slow_down": ErrorKind.OVERLOADED,
+    "overloaded_error": ErrorKind.OVERLOADED,
+    "api_error": ErrorKind.SERVER,
+    "server_error": ErrorKind.SERVER,
+    "timeout_error": ErrorKind.TIMEOUT,
+    "authentication_error": ErrorKind.AUTHENTICATION,
+    "invalid_api_key": ErrorKind.AUTHENTICATION,
+    "permission_error": ErrorKind.PERMISSION,
+    "not_found_error": ErrorKind.NOT_FOUND,
+    "model_not_found": ErrorKind.NOT_FOUND,
+    "invalid_request_error": ErrorKind.BAD_REQUEST,
+    "invalid_prompt": ErrorKind.BAD_REQUEST,
+    "request_too_large": ErrorKind.BAD_REQUEST,
+}
+
+RETRYABLE_KINDS = frozenset(
+    {
+        ErrorKind.RATE_LIMIT,
+        ErrorKind.OVERLOADED,
+        ErrorKind.SERVER,
+        ErrorKind.TIMEOUT,
+        ErrorKind.NETWORK,
+        ErrorKind.STREAM,
+    }
+)
+_TRY_AGAIN = re.compile(r"(?i)try again in\s*(\d+(?:\.\d+)?)\s*(s|ms|seconds?)")
+
+
+def redact(text: str) -> str:
+    """Mask anything that looks like an API key or bearer token."""
+    return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or "") + "***", text)
+
+
+def login_hint(provider: ProviderInfo, backend: str = "api") -> str:
+    """The next step after a 401: which `codex-py login` to run (or which variable to set)."""
+    if provider.auth == "openai":
+        if backend == "chatgpt":
+            return "run `codex-py login --provider chatgpt` to sign in again"
+        return "run `codex-py login --provider openai` (API key) or `codex-py login --provider chatgpt`"
+    if provider.auth == "anthropic":
+        return "run `codex-py login --provider anthropic` (API key) or `codex-py login --provider claude`"
+    if provider.env_key:
+        extra = f" ({provider.env_key_instructions})" if provider.env_key_instructions else ""
+        return f"set {provider.env_key} to a valid key{extra}"
+    return f"check the credentials configured for provider `{provider.id or provider.name}`"
+
+
+def _hint(kind: ErrorKind, provider: ProviderInfo, backend: str) -> str:
+    if kind is ErrorKind.AUTHENTICATION:
+        return login_hint(provider, backend)
+    if kind is ErrorKind.PERMISSION:
+        return "your key or account lacks access to this model; pick another with -m or check the account"
+    if kind is ErrorKind.NOT_FOUND:
+        return f"check the model name (-m) and the base_url of provider `{provider.id or provider.name}`"
+    if kind is ErrorKind.CONTEXT_WINDOW:
+        return "the conversation is too long for this model: run /compact or start a new session"
+    if kind is ErrorKind.QUOTA:
+        return "check the plan, billing or spend limit of this account"
+    if kind is ErrorKind.RATE_LIMIT:
+        return "wait a moment and try again"
+    if kind is ErrorKind.OVERLOADED or kind is ErrorKind.SERVER:
+        return "the provider is having trouble; try again shortly"
+    if kind is ErrorKind.NETWORK:
+        return f"check the network and the base_url of provider `{provider.id or provider.name}`"
+    if kind is ErrorKind.TIMEOUT:
+        return "the provider stopped responding; try again (stream_idle_timeout_ms sets the limit)"
+    return ""
+
+
+def _status_kind(status: int) -> ErrorKind:
+    if status == 401:
+        return ErrorKind.AUTHENTICATION
+    if status == 403:
+        return ErrorKind.PERMISSION
+    if status == 404:
+        return ErrorKind.NOT_FOUND
+    if status == 402:
+        return ErrorKind.QUOTA
+    if status == 408:
+        return ErrorKind.TIMEOUT
+    if status == 429:
+        return ErrorKind.RATE_LIMIT
+    if status == 529:
+        return ErrorKind.OVERLOADED
+    if status == 409 or status >= 500:
+        return ErrorKind.SERVER
+    return ErrorKind.BAD_REQUEST
+
+
+def kind_of(code: str, message: str, default: ErrorKind) -> ErrorKind:
+    """Refine a kind from the provider's error code/type and message."""
+    lowered = message.lower()
+    if any(marker in lowered for marker in _CONTEXT_MARKERS):
+        return ErrorKind.CONTEXT_WINDOW
+    found = _CODE_KINDS.get(code)
+    if found is None:
+        return default
+    if found is ErrorKind.BAD_REQUEST and default is not ErrorKind.BAD_REQUEST and default is not ErrorKind.STREAM:
+        return default  # e.g. Anthropic uses invalid_request_error for 404-ish statuses too
+    return found
+
+
+def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` first, then ``retry-after``)."""
+    raw = headers.get("retry-after-ms")
+    if raw:
+        try:
+            return float(raw) / 1000.0
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if raw:
+        try:
+            return float(raw)
+        except ValueError:
+            from email.utils import parsedate_to_datetime
+
+            try:
+                import time
+
+                return max(0.0, parsedate_to_datetime(raw).timestamp() - time.time())
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _retry_after_from_message(message: str) -> float | None:
+    match = _TRY_AGAIN.search(message)
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value / 1000.0 if match.group(2).lower() == "ms" else value
+
+
+def parse_error_body(body: bytes) -> tuple[str, str]:
+    """(code or type, message) from an OpenAI / Anthropic / generic JSON error body; for a
+    non-JSON body (an HTML page from a proxy) the message is its first 200 characters."""
+    text = body.decode("utf-8", "replace")
+    try:
+        obj: Any = json.loads(text)
+    except ValueError:
+        return "", " ".join(text[:200].split())
+    if isinstance(obj, dict):
+        err = obj.get("error", obj)
+        if isinstance(err, dict):
+            code = err.get("code") or err.get("type") or ""
+            message = err.get("message") or err.get("detail") or ""
+            return str(code), str(message) if message else json.dumps(err)[:300]
+        if isinstance(err, str):
+            return "", err
+        if "detail" in obj:
+            return "", str(obj["detail"])
+    return "", text[:300]
+
+
+def error_from_response(
+    status: int, body: bytes, headers: Mapping[str, str], provider: ProviderInfo, backend: str = "api"
+) -> StreamError:
+    """The ``StreamError`` for a non-2xx HTTP response (or a 2xx that was not an event stream)."""
+    code, message = parse_error_body(body)
+    kind = kind_of(code, message, _status_kind(status) if status >= 300 else ErrorKind.STREAM)
+    if status == 429 and kind is ErrorKind.RATE_LIMIT and code in ("insufficient_quota",):
+        kind = ErrorKind.QUOTA
+    retryable = kind in RETRYABLE_KINDS
+    should = headers.get("x-should-retry")
+    if should == "false":
+        retryable = False
+    elif should == "true" and kind not in (ErrorKind.QUOTA, ErrorKind.CONTEXT_WINDOW):
+        retryable = True
+    request_id = headers.get("x-request-id") or headers.get("request-id")
+    label = f"{code}: " if code else ""
+    name = provider.name or provider.id or "provider"
+    return StreamError(
+        kind,
+        redact(f"{name} returned HTTP {status}: {label}{message}".rstrip(": ")),
+        retryable=retryable,
+        status=status,
+        request_id=request_id,
+        retry_after_s=retry_after_from_headers(headers),
+        hint=_hint(kind, provider, backend),
+    )
+
+
+def error_from_event(
+    code: str, message: str, provider: ProviderInfo, backend: str = "api", request_id: str | None = None
+) -> StreamError:
+    """The ``StreamError`` for an error reported inside a 200 stream (``error`` event,
+    ``response.failed``, a Chat ``{"error": ...}`` chunk)."""
+    kind = kind_of(code, message, ErrorKind.STREAM)
+    if kind is ErrorKind.STREAM and code:
+        kind = ErrorKind.SERVER  # an unknown server-side failure: worth retrying
+    label = f"{code}: " if code else ""
+    name = provider.name or provider.id or "provider"
+    return StreamError(
+        kind,
+        redact(f"{name} reported an error: {label}{message or 'no message'}"),
+        retryable=kind in RETRYABLE_KINDS,
+        request_id=request_id,
+        retry_after_s=_retry_after_from_message(message) if kind is ErrorKind.RATE_LIMIT else None,
+        hint=_hint(kind, provider, backend),
+    )
+
+
+def transport_error(exc: Exception, provider: ProviderInfo, *, timeout_ms: int | None = None) -> StreamError:
+    """A network failure (connect, read, idle timeout) as a retryable ``StreamError``."""
+    import httpx
+
+    name = provider.name or provider.id or "provider"
+    if timeout_ms is not None and isinstance(exc, httpx.ReadTimeout):
+        kind = ErrorKind.TIMEOUT
+        message = f"idle timeout waiting for SSE from {name} ({timeout_ms} ms without data)"
+    elif isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        kind = ErrorKind.NETWORK
+        message = f"could not connect to {name} at {provider.base_url}: {exc or type(exc).__name__}"
+    elif isinstance(exc, httpx.TimeoutException):
+        kind = ErrorKind.TIMEOUT
+        message = f"{name} timed out: {type(exc).__name__}"
+    else:
+        kind = ErrorKind.STREAM
+        message = f"the stream from {name} broke: {exc or type(exc).__name__}"
+    return StreamError(kind, redact(message), retryable=True, hint=_hint(kind, provider, "api"))

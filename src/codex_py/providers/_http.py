@@ -1,0 +1,231 @@
+"""The one HTTP client behind every wire API: connection reuse, request retries, stream
+restarts, idle timeout, rate-limit headers, cancellation.
+
+A wire module supplies a :class:`Dialect` (the path, the request body, per-request headers
+and a fresh :class:`Decoder` per attempt); everything else lives here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
+from typing import Any, Literal, Protocol
+
+import httpx
+
+from codex_py.config.model import ProviderInfo
+from codex_py.protocol.events import Completed, Event, RateLimits, StreamError, StreamRestart
+from codex_py.protocol.request import ModelRequest
+from codex_py.providers._errors import error_from_response, transport_error
+from codex_py.providers._sse import iter_sse_data
+
+Backend = Literal["api", "chatgpt"]
+
+BACKOFF_BASE_S = 0.2
+"""First retry delay; doubled per attempt, jittered by +-10%, capped at ``BACKOFF_CAP_S``."""
+BACKOFF_CAP_S = 10.0
+MAX_RETRY_AFTER_S = 60.0
+"""A server-requested delay longer than this is not waited for: the error is reported instead."""
+_RATE_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "x-codex-primary-", "x-codex-secondary-", "x-codex-credits-")
+
+
+class Decoder(Protocol):
+    """Turns one response's SSE data into events. Fresh per attempt."""
+
+    extra: list[Event]
+    """Events produced beside the return value of ``feed`` (drained by the driver)."""
+    terminal: Completed | StreamError | None
+    """Set once the wire's terminal event has been decoded."""
+
+    def feed(self, data: bytes) -> Event | None: ...
+
+    def finish(self) -> Completed | StreamError:
+        """Called at end of body when no terminal event arrived: complete or report a drop."""
+        ...
+
+
+class Dialect(Protocol):
+    path: str
+
+    def prepare(self, request: ModelRequest) -> tuple[dict[str, Any], dict[str, str]]:
+        """The request body and per-request headers."""
+        ...
+
+    def decoder(self, request: ModelRequest) -> Decoder: ...
+
+
+class RequestFailed(Exception):
+    def __init__(self, error: StreamError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def backoff_delay(attempt: int, base_s: float = BACKOFF_BASE_S) -> float:
+    """Exponential backoff with +-10% jitter for retry number ``attempt`` (1-based), capped."""
+    return float(min(base_s * (2 ** (attempt - 1)), BACKOFF_CAP_S) * random.uniform(0.9, 1.1))
+
+
+def rate_limit_snapshot(headers: httpx.Headers) -> dict[str, str]:
+    """The rate-limit headers of a response (OpenAI, Anthropic, ChatGPT backend)."""
+    return {k: v for k, v in headers.items() if k.startswith(_RATE_PREFIXES)}
+
+
+def build_static_headers(
+    provider: ProviderInfo, auth: httpx.Auth | None, extra_headers: Mapping[str, str] | None
+) -> dict[str, str]:
+    """Headers sent on every request: provider headers, env headers, extra headers and, when
+    no ``auth`` was supplied, the provider's ``env_key`` as the wire's auth header."""
+    from codex_py import __version__
+
+    headers = {"accept": "text/event-stream", "user-agent": f"codex-py/{__version__}"}
+    headers.update(provider.http_headers)
+    for name, var in provider.env_http_headers.items():
+        value = os.environ.get(var, "").strip()
+        if value:
+            headers[name] = value
+    if auth is None and provider.env_key:
+        key = os.environ.get(provider.env_key, "").strip()
+        if key:
+            if provider.wire_api == "messages":
+                headers["x-api-key"] = key
+            else:
+                headers["authorization"] = f"Bearer {key}"
+    if extra_headers:
+        headers.update(extra_headers)
+    return headers
+
+
+class HttpModelClient:
+    """A ``ModelClient`` speaking one wire API over one pooled ``httpx.AsyncClient``."""
+
+    def __init__(
+        self,
+        provider: ProviderInfo,
+        dialect: Dialect,
+        *,
+        auth: httpx.Auth | None = None,
+        base_url: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        backend: Backend = "api",
+    ) -> None:
+        self.provider = provider
+        self.dialect = dialect
+        self.backend: Backend = backend
+        self.backoff_base_s = BACKOFF_BASE_S
+        self.url = (base_url or provider.base_url).rstrip("/") + "/" + dialect.path
+        idle_s = max(provider.stream_idle_timeout_ms, 1) / 1000.0
+        self._client = httpx.AsyncClient(
+            auth=auth,
+            headers=build_static_headers(provider, auth, extra_headers),
+            params=provider.query_params or None,
+            timeout=httpx.Timeout(connect=30.0, read=idle_s, write=60.0, pool=60.0),
+            limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=120.0),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[Event]:
+        """Stream one model response as protocol events (see ``protocol/events.py``)."""
+        if not request.model:
+            request = replace(request, model=self.provider.default_model)
+        body, headers = self.dialect.prepare(request)
+        content = json.dumps(body, ensure_ascii=False).encode()
+        static_beta = self._client.headers.get("anthropic-beta")
+        if static_beta and "anthropic-beta" in headers:
+            headers["anthropic-beta"] = f"{static_beta},{headers['anthropic-beta']}"
+        max_restarts = max(self.provider.stream_max_retries, 0)
+        restarts = 0
+        while True:
+            try:
+                response = await self._send(content, headers)
+            except RequestFailed as failed:
+                yield failed.error
+                return
+            decoder = self.dialect.decoder(request)
+            outcome: Completed | StreamError | None = None
+            try:
+                limits = rate_limit_snapshot(response.headers)
+                if limits:
+                    yield RateLimits(limits)
+                extra = decoder.extra
+                feed = decoder.feed
+                async for data in iter_sse_data(response.aiter_bytes()):
+                    event = feed(data)
+                    if event is not None:
+                        yield event
+                    if extra:
+                        for event in extra:
+                            yield event
+                        extra.clear()
+                    if decoder.terminal is not None:
+                        break
+                outcome = decoder.terminal or decoder.finish()
+            except httpx.TransportError as exc:
+                outcome = transport_error(exc, self.provider, timeout_ms=self.provider.stream_idle_timeout_ms)
+            finally:
+                await response.aclose()
+            if type(outcome) is Completed:
+                yield outcome
+                return
+            assert isinstance(outcome, StreamError)
+            if not outcome.retryable or restarts >= max_restarts:
+                yield outcome
+                return
+            restarts += 1
+            delay = self._delay(restarts, outcome.retry_after_s)
+            if delay is None:
+                yield outcome
+                return
+            yield StreamRestart(restarts, max_restarts, outcome.message, delay)
+            await asyncio.sleep(delay)
+
+    def _delay(self, attempt: int, retry_after_s: float | None) -> float | None:
+        if retry_after_s is not None and retry_after_s > 0:
+            return retry_after_s if retry_after_s <= MAX_RETRY_AFTER_S else None
+        return backoff_delay(attempt, self.backoff_base_s)
+
+    async def _send(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST with retries on connect errors and retryable statuses; returns a 2xx event
+        stream response (open, body not read) or raises ``RequestFailed``."""
+        max_retries = max(self.provider.request_max_retries, 0)
+        attempt = 0
+        while True:
+            request = self._client.build_request("POST", self.url, content=content, headers=headers)
+            request.headers["content-type"] = "application/json"
+            try:
+                response = await self._client.send(request, stream=True)
+            except httpx.TransportError as exc:
+                error = transport_error(exc, self.provider)
+                if attempt < max_retries:
+                    attempt += 1
+                    await asyncio.sleep(backoff_delay(attempt, self.backoff_base_s))
+                    continue
+                raise RequestFailed(error) from None
+            ctype = response.headers.get("content-type", "")
+            if response.is_success and ctype.startswith("text/event-stream"):
+                return response
+            try:
+                body = await response.aread()
+            except httpx.TransportError:
+                body = b""
+            finally:
+                await response.aclose()
+            if response.is_success:
+                error = error_from_response(response.status_code, body, response.headers, self.provider, self.backend)
+                error.message = f"{error.message} (expected an event stream, got {ctype or 'no content type'})"
+                raise RequestFailed(error)
+            error = error_from_response(response.status_code, body, response.headers, self.provider, self.backend)
+            if error.retryable and attempt < max_retries:
+                attempt += 1
+                delay = self._delay(attempt, error.retry_after_s)
+                if delay is not None:
+                    await asyncio.sleep(delay)
+                    continue
+            raise RequestFailed(error)

@@ -1,0 +1,342 @@
+"""Anthropic Messages (``wire_api = "messages"``): request body and SSE decoding.
+
+Request: system blocks, alternating merged turns, tools with ``input_schema`` (plus Claude's
+native bash / text-editor tool types where the catalog says the model has them), thinking
+from the reasoning effort, prompt-cache breakpoints on system, tools and the latest turns.
+Thinking blocks are echoed verbatim, in their original place, with their signatures.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+from codex_py.config.model import ProviderInfo
+from codex_py.protocol.events import (
+    Completed,
+    Event,
+    ItemDone,
+    ReasoningDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+    Usage,
+)
+from codex_py.protocol.items import AssistantMessage, Reasoning, ToolCall
+from codex_py.protocol.request import ModelRequest
+from codex_py.protocol.types import ErrorKind, StopReason
+from codex_py.providers._errors import error_from_event
+from codex_py.providers.catalog import ModelInfo, model_info
+from codex_py.providers.messages_history import messages_json
+
+WIRE = "messages"
+ANTHROPIC_VERSION = "2023-06-01"
+INTERLEAVED_THINKING_BETA = "interleaved-thinking-2025-05-14"
+NATIVE_TOOLS = {
+    "anthropic_bash": {"type": "bash_20250124", "name": "bash"},
+    "anthropic_text_editor": {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"},
+}
+THINKING_BUDGETS = {"minimal": 1024, "low": 4000, "medium": 10000, "high": 20000, "xhigh": 32000}
+MIN_THINKING_BUDGET = 1024
+DEFAULT_MAX_TOKENS_CAP = 32000
+_EPHEMERAL = {"type": "ephemeral"}
+_STOP = {
+    "end_turn": StopReason.END_TURN,
+    "tool_use": StopReason.TOOL_USE,
+    "max_tokens": StopReason.MAX_TOKENS,
+    "model_context_window_exceeded": StopReason.MAX_TOKENS,
+    "stop_sequence": StopReason.STOP_SEQUENCE,
+    "pause_turn": StopReason.PAUSE_TURN,
+    "refusal": StopReason.REFUSAL,
+}
+_SCHEMA_FREEFORM = {
+    "type": "object",
+    "properties": {"input": {"type": "string", "description": "The raw input text."}},
+    "required": ["input"],
+}
+
+
+class WireBlock(TypedDict, total=False):
+    type: str
+    text: str
+    thinking: str
+    signature: str
+    data: str
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+class WireEvent(TypedDict, total=False):
+    type: str
+    index: int
+    delta: dict[str, Any]
+    content_block: WireBlock
+    message: dict[str, Any]
+    usage: dict[str, Any]
+    error: dict[str, Any]
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+def tools_json(request: ModelRequest, info: ModelInfo) -> list[dict[str, Any]]:
+    """Client tools with ``input_schema``; native specs become Claude tool types when the model
+    supports them and are left out otherwise (their function twins are offered)."""
+    tools: list[dict[str, Any]] = []
+    for spec in request.tools:
+        if spec.native:
+            if spec.native in info.native_tools and spec.native in NATIVE_TOOLS:
+                tools.append(dict(NATIVE_TOOLS[spec.native]))
+            continue
+        schema = spec.parameters if spec.kind == "function" and spec.parameters else None
+        if schema is None:
+            schema = _SCHEMA_FREEFORM if spec.kind == "custom" else {"type": "object", "properties": {}}
+        tools.append({"name": spec.name, "description": spec.description, "input_schema": schema})
+    return tools
+
+
+def _thinking(request: ModelRequest, info: ModelInfo, max_tokens: int) -> dict[str, Any] | None:
+    effort = request.reasoning_effort
+    if effort is None and info.supports_reasoning:
+        effort = info.default_reasoning_effort
+    if effort is None or effort == "none":
+        return None
+    if info.thinking == "adaptive":
+        return {"type": "adaptive"}
+    if info.thinking == "none" and info.known:
+        return None
+    budget = min(THINKING_BUDGETS.get(effort, THINKING_BUDGETS["medium"]), max_tokens - 1)
+    if budget < MIN_THINKING_BUDGET:
+        return None
+    return {"type": "enabled", "budget_tokens": budget}
+
+
+def _mark_cache(messages: list[dict[str, Any]], system: list[dict[str, Any]], tools: list[dict[str, Any]]) -> None:
+    """Up to four cache breakpoints: the system prompt, the tool list, and the last block of
+    the two latest user turns (so the next request reads what this one wrote)."""
+    if system:
+        system[-1]["cache_control"] = _EPHEMERAL
+    if tools:
+        tools[-1]["cache_control"] = _EPHEMERAL
+    marked = 0
+    for message in reversed(messages):
+        if marked == 2:
+            break
+        if message["role"] == "user" and message["content"]:
+            message["content"][-1]["cache_control"] = _EPHEMERAL
+            marked += 1
+
+
+def _ends_mid_tool_loop_without_thinking(messages: list[dict[str, Any]]) -> bool:
+    if len(messages) < 2 or messages[-1]["role"] != "user":
+        return False
+    if not any(b.get("type") == "tool_result" for b in messages[-1]["content"]):
+        return False
+    first = messages[-2]["content"][0] if messages[-2]["content"] else {}
+    return first.get("type") not in ("thinking", "redacted_thinking")
+
+
+def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
+    """The JSON body of ``POST /messages`` and the ``anthropic-beta`` names it needs."""
+    info = model_info(WIRE, request.model)
+    max_tokens = request.max_output_tokens or min(info.max_output_tokens, DEFAULT_MAX_TOKENS_CAP)
+    messages = messages_json(request.items)
+    system = [{"type": "text", "text": request.instructions}] if request.instructions else []
+    tools = tools_json(request, info)
+    _mark_cache(messages, system, tools)
+    body: dict[str, Any] = {"model": request.model, "max_tokens": max_tokens}
+    if system:
+        body["system"] = system
+    body["messages"] = messages
+    betas: list[str] = []
+    if tools:
+        body["tools"] = tools
+        choice: dict[str, Any] = {"type": "auto"}
+        if not request.parallel_tool_calls:
+            choice["disable_parallel_tool_use"] = True
+        body["tool_choice"] = choice
+    thinking = _thinking(request, info, max_tokens)
+    if thinking is not None and _ends_mid_tool_loop_without_thinking(messages):
+        thinking = None  # the turn started without thinking (e.g. on another provider): keep it off
+    if thinking is not None:
+        body["thinking"] = thinking
+        if thinking["type"] == "adaptive":
+            effort = request.reasoning_effort or info.default_reasoning_effort or "medium"
+            body["output_config"] = {"effort": "low" if effort == "minimal" else effort}
+        elif tools:
+            betas.append(INTERLEAVED_THINKING_BETA)
+    body["stream"] = True
+    return body, betas
+
+
+def build_request_body(request: ModelRequest) -> dict[str, Any]:
+    """The JSON body of ``POST /messages`` for ``request``."""
+    return build_request(request)[0]
+
+
+# --- stream --------------------------------------------------------------------------------
+
+
+class _Block:
+    __slots__ = ("call_id", "data", "kind", "name", "parts", "signature")
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.parts: list[str] = []
+        self.signature = ""
+        self.call_id = ""
+        self.name = ""
+        self.data = ""
+
+
+class MessagesDecoder:
+    """SSE data of one Messages stream -> protocol events."""
+
+    def __init__(self, provider: ProviderInfo) -> None:
+        self.provider = provider
+        self.extra: list[Event] = []
+        self.terminal: Completed | StreamError | None = None
+        self._blocks: dict[int, _Block] = {}
+        self._text: list[str] = []
+        self._usage: dict[str, Any] = {}
+        self._stop: str | None = None
+        self._id = ""
+
+    def feed(self, data: bytes) -> Event | None:
+        """Decode one event's data."""
+        try:
+            ev: WireEvent = json.loads(data)
+        except ValueError:
+            return None
+        kind = ev.get("type")
+        if kind == "content_block_delta":
+            delta = ev["delta"]
+            dtype = delta.get("type")
+            block = self._blocks.get(ev.get("index", 0))
+            if block is None:
+                return None
+            if dtype == "text_delta":
+                text = delta["text"]
+                block.parts.append(text)
+                return TextDelta(text)
+            if dtype == "input_json_delta":
+                partial = delta.get("partial_json") or ""
+                if not partial:
+                    return None
+                block.parts.append(partial)
+                return ToolCallDelta(block.call_id, partial)
+            if dtype == "thinking_delta":
+                text = delta["thinking"]
+                block.parts.append(text)
+                return ReasoningDelta(text)
+            if dtype == "signature_delta":
+                block.signature = delta.get("signature", "")
+            return None
+        if kind == "content_block_start":
+            return self._start(ev.get("index", 0), ev.get("content_block") or {})
+        if kind == "content_block_stop":
+            return self._stop_block(ev.get("index", 0))
+        if kind == "message_start":
+            message = ev.get("message") or {}
+            self._id = message.get("id", "")
+            self._usage.update(message.get("usage") or {})
+        elif kind == "message_delta":
+            self._stop = (ev.get("delta") or {}).get("stop_reason") or self._stop
+            usage = ev.get("usage")
+            if usage:
+                self._usage.update({k: v for k, v in usage.items() if v is not None})
+        elif kind == "message_stop":
+            self._flush_text()
+            stop = _STOP.get(self._stop or "end_turn", StopReason.OTHER)
+            self.terminal = Completed(stop, self._usage_out(), self._id)
+        elif kind == "error":
+            error = ev.get("error") or {}
+            code, text = str(error.get("type") or ""), str(error.get("message") or "")
+            self.terminal = error_from_event(code, text, self.provider)
+        return None  # ping and unknown events
+
+    def _start(self, index: int, raw: WireBlock) -> Event | None:
+        btype = raw.get("type", "")
+        block = self._blocks[index] = _Block(btype)
+        if btype == "text":
+            if raw.get("text"):
+                block.parts.append(raw["text"])
+                return TextDelta(raw["text"])
+            return None
+        self._flush_text()
+        if btype == "tool_use":
+            block.call_id = raw.get("id", "")
+            block.name = raw.get("name", "")
+            return ToolCallStart(block.call_id, block.name)
+        if btype == "redacted_thinking":
+            block.data = raw.get("data", "")
+        elif btype == "thinking" and raw.get("thinking"):
+            block.parts.append(raw["thinking"])
+        return None
+
+    def _stop_block(self, index: int) -> Event | None:
+        block = self._blocks.pop(index, None)
+        if block is None:
+            return None
+        kind = block.kind
+        if kind == "text":
+            self._text.extend(block.parts)
+            return None
+        if kind == "tool_use":
+            return ItemDone(ToolCall(block.call_id, block.name, "".join(block.parts) or "{}"))
+        if kind == "thinking":
+            payload = {"signature": block.signature} if block.signature else {}
+            return ItemDone(Reasoning("".join(block.parts), provider=WIRE, payload=payload))
+        if kind == "redacted_thinking":
+            return ItemDone(Reasoning("", provider=WIRE, payload={"redacted": block.data}))
+        return None  # server tool blocks run on Anthropic's side
+
+    def _flush_text(self) -> None:
+        if self._text:
+            text = "".join(self._text)
+            self._text.clear()
+            if text:
+                self.extra.append(ItemDone(AssistantMessage(text)))
+
+    def _usage_out(self) -> Usage | None:
+        u = self._usage
+        if not u:
+            return None
+        written = u.get("cache_creation_input_tokens") or 0
+        read = u.get("cache_read_input_tokens") or 0
+        return Usage(
+            input_tokens=(u.get("input_tokens") or 0) + written + read,
+            cached_input_tokens=read,
+            output_tokens=u.get("output_tokens") or 0,
+            reasoning_output_tokens=(u.get("output_tokens_details") or {}).get("thinking_tokens") or 0,
+            cache_write_tokens=written,
+        )
+
+    def finish(self) -> Completed | StreamError:
+        """End of body without ``message_stop``: a dropped stream (retryable)."""
+        return StreamError(ErrorKind.STREAM, "stream closed before message_stop", retryable=True)
+
+
+class MessagesDialect:
+    """The Messages wire for ``HttpModelClient``."""
+
+    path = "messages"
+
+    def __init__(self, provider: ProviderInfo) -> None:
+        self.provider = provider
+
+    def prepare(self, request: ModelRequest) -> tuple[dict[str, Any], dict[str, str]]:
+        """Body and headers: ``anthropic-version`` always, ``anthropic-beta`` when needed."""
+        body, betas = build_request(request)
+        headers = {"anthropic-version": ANTHROPIC_VERSION}
+        if betas:
+            headers["anthropic-beta"] = ",".join(betas)
+        return body, headers
+
+    def decoder(self, request: ModelRequest) -> MessagesDecoder:
+        return MessagesDecoder(self.provider)
+
+
+__all__ = ["MessagesDecoder", "MessagesDialect", "build_request", "build_request_body"]
