@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from codex_py.protocol.items import (
@@ -17,12 +20,15 @@ from codex_py.protocol.items import (
 from codex_py.session.compaction import (
     SUMMARY_PREFIX,
     _drop_oldest,
+    compact_history,
     compact_threshold,
     estimate_tokens,
     is_summary_message,
     recent_user_messages,
     should_compact,
 )
+from tests.support.fake_provider import FakeProvider
+from tests.support.replies import HttpError, Reply
 
 
 def test_estimate_is_about_four_bytes_per_token() -> None:
@@ -88,3 +94,86 @@ def test_drop_oldest_keeps_tool_pairs_consistent() -> None:
     once = _drop_oldest(history)
     assert once == [ToolCall("c2", "shell", "{}"), ToolResult("c2", "y"), UserMessage.of("next")]
     assert _drop_oldest(once) == [UserMessage.of("next")]
+
+
+# --- against a real ModelClient and the loopback fake --------------------------------------------------------
+
+
+def _client(fake: FakeProvider, wire: str = "responses") -> Any:
+    from codex_py.config import ProviderInfo
+    from codex_py.providers import open_client
+
+    provider = ProviderInfo(
+        name="Fake",
+        base_url=fake.base_url,
+        wire_api=wire,
+        id="fake",  # type: ignore[arg-type]
+        request_max_retries=0,
+        stream_max_retries=0,
+    )
+    return open_client(provider)
+
+
+LONG_HISTORY: list[Item] = [
+    UserMessage.of("build a parser"),
+    AssistantMessage("I will look at the grammar."),
+    ToolCall("call_1", "shell", '{"command": ["ls"]}'),
+    ToolResult("call_1", "grammar.txt"),
+    UserMessage.of("also add tests"),
+    AssistantMessage("Added tests."),
+]
+
+
+@pytest.mark.parametrize("wire", ["responses", "chat", "messages"])
+async def test_compact_history_asks_for_a_summary_and_rebuilds_history(fake_provider: FakeProvider, wire: str) -> None:
+    fake_provider.script(Reply(text="GOAL: parser. DONE: tests. NEXT: docs."))
+    client = _client(fake_provider, wire)
+    try:
+        history, summary = await compact_history(
+            client, model="gpt-fake", instructions="be brief", history=list(LONG_HISTORY)
+        )
+    finally:
+        await client.aclose()
+    assert summary == "GOAL: parser. DONE: tests. NEXT: docs."
+    assert history == [
+        UserMessage.of("build a parser"),
+        UserMessage.of("also add tests"),
+        UserMessage.of(f"{SUMMARY_PREFIX}\n{summary}"),
+    ]
+    body = fake_provider.last_request.json
+    assert not body.get("tools"), "the summarizing request offers no tools"
+    sent = json.dumps(body)
+    assert "build a parser" in sent and "grammar.txt" in sent, "the whole history is summarized"
+    assert "handoff note" in sent, "the summary prompt is the last user message"
+
+
+async def test_compaction_overflow_drops_oldest_and_retries(fake_provider: FakeProvider) -> None:
+    overflow = HttpError.context_length()
+    fake_provider.script(overflow, overflow, overflow, Reply(text="short summary"))
+    client = _client(fake_provider)
+    try:
+        history, summary = await compact_history(client, model="gpt-fake", instructions="", history=list(LONG_HISTORY))
+    finally:
+        await client.aclose()
+    assert summary == "short summary"
+    inputs = [json.dumps(r.json["input"]) for r in fake_provider.requests]
+    assert len(inputs) == 4
+    assert "build a parser" in inputs[0] and "build a parser" not in inputs[1]
+    assert "I will look" in inputs[1] and "I will look" not in inputs[2]
+    assert '"function_call"' in inputs[2] and "call_1" not in inputs[3], "a call goes together with its result"
+    assert "also add tests" in inputs[3]
+    assert history[-1] == UserMessage.of(f"{SUMMARY_PREFIX}\nshort summary")
+
+
+async def test_compaction_failure_is_a_turn_error(fake_provider: FakeProvider) -> None:
+    from codex_py.agent.session import TurnError
+
+    fake_provider.script(HttpError(401, message="bad key"), Reply(text=""))
+    client = _client(fake_provider)
+    try:
+        with pytest.raises(TurnError):
+            await compact_history(client, model="gpt-fake", instructions="", history=list(LONG_HISTORY))
+        with pytest.raises(TurnError, match="no summary"):
+            await compact_history(client, model="gpt-fake", instructions="", history=list(LONG_HISTORY))
+    finally:
+        await client.aclose()
