@@ -178,35 +178,36 @@ def _retry_after_from_message(message: str) -> float | None:
     return value / 1000.0 if match.group(2).lower() == "ms" else value
 
 
-def parse_error_body(body: bytes) -> tuple[str, str]:
-    """(code or type, message) from an OpenAI / Anthropic / generic JSON error body; for a
+def parse_error_body(body: bytes) -> tuple[str, str, str]:
+    """(code, type, message) from an OpenAI / Anthropic / generic JSON error body; for a
     non-JSON body (an HTML page from a proxy) the message is its first 200 characters."""
     text = body.decode("utf-8", "replace")
     try:
         obj: Any = json.loads(text)
     except ValueError:
-        return "", " ".join(text[:200].split())
+        return "", "", " ".join(text[:200].split())
     if isinstance(obj, dict):
         err = obj.get("error", obj)
         if isinstance(err, dict):
-            code = err.get("code") or err.get("type") or ""
             message = err.get("message") or err.get("detail") or ""
-            return str(code), str(message) if message else json.dumps(err)[:300]
+            code, etype = str(err.get("code") or ""), str(err.get("type") or "")
+            return code, etype if etype != "error" else "", str(message) if message else json.dumps(err)[:300]
         if isinstance(err, str):
-            return "", err
+            return "", "", err
         if "detail" in obj:
-            return "", str(obj["detail"])
-    return "", text[:300]
+            return "", "", str(obj["detail"])
+    return "", "", text[:300]
 
 
 def error_from_response(
     status: int, body: bytes, headers: Mapping[str, str], provider: ProviderInfo, backend: str = "api"
 ) -> StreamError:
     """The ``StreamError`` for a non-2xx HTTP response (or a 2xx that was not an event stream)."""
-    code, message = parse_error_body(body)
-    kind = kind_of(code, message, _status_kind(status) if status >= 300 else ErrorKind.STREAM)
-    if status == 429 and kind is ErrorKind.RATE_LIMIT and code in ("insufficient_quota",):
-        kind = ErrorKind.QUOTA
+    code, etype, message = parse_error_body(body)
+    default = _status_kind(status) if status >= 300 else ErrorKind.STREAM
+    kind = kind_of(code, message, default)
+    if kind is default:
+        kind = kind_of(etype, message, default)
     retryable = kind in RETRYABLE_KINDS
     should = headers.get("x-should-retry")
     if should == "false":
@@ -214,11 +215,11 @@ def error_from_response(
     elif should == "true" and kind not in (ErrorKind.QUOTA, ErrorKind.CONTEXT_WINDOW):
         retryable = True
     request_id = headers.get("x-request-id") or headers.get("request-id")
-    label = f"{code}: " if code else ""
+    label = " ".join(c for c in (etype, f"({code})" if code and etype else code) if c)
     name = provider.name or provider.id or "provider"
     return StreamError(
         kind,
-        redact(f"{name} returned HTTP {status}: {label}{message}".rstrip(": ")),
+        redact(f"{name} returned HTTP {status} {label}: {message}".replace("  ", " ")),
         retryable=retryable,
         status=status,
         request_id=request_id,
