@@ -40,7 +40,7 @@ def assess_command(
     Order: an escalation request outside ``on-request`` is refused (Codex); a command the user approved
     for the session (by prefix) runs; an escalation request in a restricted sandbox asks; with no working
     sandbox every command asks (``never``: refused); known-safe commands run; ``rm -f``/``-rf`` asks
-    (``never``: refused; full access: runs); ``untrusted`` asks for the rest; other policies run it.
+    (``never``: refused in a sandbox, run under full access); ``untrusted`` asks for the rest; others run it.
     """
     restricted = sandbox.mode != "danger-full-access"
     if escalation_requested and policy != "on-request":
@@ -55,9 +55,9 @@ def assess_command(
     if is_known_safe_command(argv):
         return "run"
     if command_might_be_dangerous(argv):
-        if not restricted:
-            return "run"
-        return "reject" if policy == "never" else "ask"
+        if policy == "never":
+            return "reject" if restricted else "run"
+        return "ask"
     if policy == "untrusted":
         return "ask"
     return "run"

@@ -75,18 +75,24 @@ class SandboxPolicy:
         return roots
 
     def can_write(self, path: Path) -> bool:
-        """Whether ``path`` (resolved, following symlinks) lies in a writable root and outside its protected dirs."""
+        """Whether ``path`` (resolved, following symlinks) lies in a writable root and in no root's protected dirs.
+
+        The protected dirs (``.git``, ``.codex``, ``.agents`` directly inside a root) win over an enclosing
+        root, so the workspace's ``.git`` stays protected even when the workspace itself lies under /tmp.
+        """
         if self.mode == "danger-full-access":
             return True
         target = (self.workspace / path).resolve()
+        inside = False
         for root in self.write_roots():
             try:
                 rel = target.relative_to(root)
             except ValueError:
                 continue
-            if not rel.parts or rel.parts[0] not in PROTECTED_DIRS:
-                return True
-        return False
+            if rel.parts and rel.parts[0] in PROTECTED_DIRS:
+                return False
+            inside = True
+        return inside
 
 
 def sandboxed_command(
@@ -112,13 +118,14 @@ def sandboxed_command(
     return wrapped, child_env, True
 
 
-def sandbox_status(policy: SandboxPolicy) -> str:
-    """One line describing the effective sandbox, for ``/status`` and warnings."""
+def sandbox_status(policy: SandboxPolicy, *, abi: int | None = None) -> str:
+    """One line describing the effective sandbox, for ``/status`` and warnings (``abi`` defaults to the kernel's)."""
     from codex_py.sandbox.landlock import landlock_abi
 
     if not policy.sandboxed:
         return "sandbox: none (danger-full-access): commands can write anywhere and use the network"
-    abi = landlock_abi()
+    if abi is None:
+        abi = landlock_abi()
     if abi == 0:
         return (
             f"sandbox: unavailable ({policy.mode} requested but this kernel has no Landlock); "
