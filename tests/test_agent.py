@@ -1,0 +1,291 @@
+"""The agent turn loop end to end: real provider client, loopback fake model, real tools in temp dirs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_py.agent.events import (
+    AgentMessage,
+    ApprovalRequest,
+    ApprovalResult,
+    CommandBegin,
+    CommandEnd,
+    Decision,
+    PatchEnd,
+    PlanUpdated,
+    TokenUsage,
+    TurnAborted,
+    TurnCompleted,
+    TurnFailed,
+)
+from codex_py.protocol import Reasoning, ToolCall, ToolResult
+from tests.agent_support import Sink, make_session
+from tests.support.fake_provider import FakeProvider
+from tests.support.replies import Call, Reply
+
+WIRES = ["responses", "chat", "messages"]
+
+
+def shell(argv: list[str], call_id: str, **extra: Any) -> Call:
+    return Call("shell", json.dumps({"command": argv, **extra}), call_id=call_id)
+
+
+def patch_call(patch: str, call_id: str) -> Call:
+    return Call("apply_patch", json.dumps({"input": patch}), call_id=call_id)
+
+
+def tool_outputs(body: dict[str, Any], wire: str) -> dict[str, str]:
+    """call id -> output text, read from a recorded request body in any dialect."""
+    out: dict[str, str] = {}
+    if wire == "responses":
+        for item in body["input"]:
+            if item.get("type") in ("function_call_output", "custom_tool_call_output"):
+                out[item["call_id"]] = item["output"]
+    elif wire == "chat":
+        for msg in body["messages"]:
+            if msg["role"] == "tool":
+                out[msg["tool_call_id"]] = msg["content"]
+    else:
+        for msg in body["messages"]:
+            if msg["role"] == "user" and isinstance(msg["content"], list):
+                for block in msg["content"]:
+                    if block.get("type") == "tool_result":
+                        content = block["content"]
+                        if isinstance(content, list):
+                            content = "".join(b.get("text", "") for b in content)
+                        out[block["tool_use_id"]] = content
+    return out
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_read_edit_answer(fake_provider: FakeProvider, tmp_path: Path, wire: str) -> None:
+    (tmp_path / "hello.txt").write_text("hello world\n")
+    patch = "*** Begin Patch\n*** Update File: hello.txt\n-hello world\n+hello codex\n*** End Patch\n"
+    fake_provider.script(
+        Reply(text="Let me look.", tool_calls=[shell(["cat", "hello.txt"], "call_read")]),
+        Reply(tool_calls=[patch_call(patch, "call_edit")]),
+        Reply(text="I changed the greeting."),
+    )
+    session, sink = make_session(fake_provider, tmp_path, wire)
+    await session.run_turn("change the greeting")
+    await session.aclose()
+
+    assert (tmp_path / "hello.txt").read_text() == "hello codex\n"
+    assert sink.of(TurnCompleted)[-1].last_message == "I changed the greeting."
+    requests = fake_provider.requests
+    assert len(requests) == 3
+    outputs = tool_outputs(requests[1].json, wire)
+    assert "hello world" in outputs["call_read"] and "Exit code: 0" in outputs["call_read"]
+    outputs = tool_outputs(requests[2].json, wire)
+    assert "M hello.txt" in outputs["call_edit"]
+    [end] = sink.of(PatchEnd)
+    assert end.status == "completed" and end.changes[0].path == "hello.txt" and "+hello codex" in end.changes[0].diff
+    assert sink.of(TokenUsage)[-1].session.input_tokens > 0
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_two_calls_run_in_order_and_both_results_go_back(
+    fake_provider: FakeProvider, tmp_path: Path, wire: str
+) -> None:
+    fake_provider.script(
+        Reply(
+            tool_calls=[
+                shell(["bash", "-c", "sleep 0.2; echo first >> log.txt"], "call_a"),
+                shell(["bash", "-c", "echo second >> log.txt"], "call_b"),
+            ]
+        ),
+        Reply(text="done"),
+    )
+    session, sink = make_session(fake_provider, tmp_path, wire)
+    await session.run_turn("go")
+    await session.aclose()
+    assert (tmp_path / "log.txt").read_text() == "first\nsecond\n"
+    assert [e.call_id for e in sink.of(CommandBegin)] == ["call_a", "call_b"]
+    outputs = tool_outputs(fake_provider.requests[1].json, wire)
+    assert set(outputs) == {"call_a", "call_b"}
+    results = [i for i in session.history if isinstance(i, ToolResult)]
+    assert [r.call_id for r in results] == ["call_a", "call_b"]
+
+
+async def test_anthropic_thinking_is_echoed_verbatim(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(
+        Reply(reasoning="I should list files.", signature="sig-abc==", tool_calls=[shell(["ls"], "toolu_1")]),
+        Reply(text="There are files."),
+    )
+    session, _ = make_session(fake_provider, tmp_path, "messages", model="claude-sonnet-4-5")
+    await session.run_turn("list")
+    await session.aclose()
+    second = fake_provider.requests[1].json
+    assistant = next(m for m in second["messages"] if m["role"] == "assistant")
+    first_block = assistant["content"][0]
+    assert first_block == {"type": "thinking", "thinking": "I should list files.", "signature": "sig-abc=="}
+    assert assistant["content"][-1]["type"] == "tool_use"
+
+
+async def test_openai_encrypted_reasoning_is_echoed(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(
+        Reply(reasoning="Plan: run ls.", signature="gAAAA-encrypted", tool_calls=[shell(["ls"], "call_1")]),
+        Reply(text="ok"),
+    )
+    session, _ = make_session(fake_provider, tmp_path, "responses", model="o3")
+    await session.run_turn("list")
+    await session.aclose()
+    first = fake_provider.requests[0].json
+    assert first["store"] is False and "reasoning.encrypted_content" in first["include"]
+    second = fake_provider.requests[1].json
+    [reasoning] = [i for i in second["input"] if i["type"] == "reasoning"]
+    assert reasoning["encrypted_content"] == "gAAAA-encrypted"
+    kinds = [i["type"] for i in second["input"]]
+    assert kinds.index("reasoning") < kinds.index("function_call") < kinds.index("function_call_output")
+    assert any(isinstance(i, Reasoning) for i in session.history)
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_interrupt_mid_command_leaves_valid_history(
+    fake_provider: FakeProvider, tmp_path: Path, wire: str
+) -> None:
+    fake_provider.script(
+        Reply(text="Running it.", tool_calls=[shell(["sleep", "30"], "call_slow")]),
+        Reply(text="Fine, stopping."),
+    )
+    session, sink = make_session(fake_provider, tmp_path, wire)
+    task = asyncio.create_task(session.run_turn("run the slow thing"))
+    for _ in range(200):
+        if sink.of(CommandBegin):
+            break
+        await asyncio.sleep(0.02)
+    assert sink.of(CommandBegin)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sink.of(TurnAborted)
+    [result] = [i for i in session.history if isinstance(i, ToolResult)]
+    assert result.call_id == "call_slow" and "aborted" in result.output
+    await session.run_turn("never mind")
+    await session.aclose()
+    assert sink.of(TurnCompleted)[-1].last_message == "Fine, stopping."
+    outputs = tool_outputs(fake_provider.requests[-1].json, wire)
+    assert "aborted" in outputs["call_slow"]
+
+
+async def test_approval_denied_with_reason_reaches_the_model(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(
+        Reply(tool_calls=[shell(["touch", "made.txt"], "call_touch")]),
+        Reply(text="ok, I won't."),
+    )
+    sink = Sink(lambda req: ApprovalResult(Decision.DENY, "use a different name"))
+    session, _ = make_session(fake_provider, tmp_path, "chat", sink=sink, approval="untrusted")
+    await session.run_turn("make a file")
+    await session.aclose()
+    [request] = sink.of(ApprovalRequest)
+    assert request.command == ["touch", "made.txt"]
+    assert not (tmp_path / "made.txt").exists()
+    output = tool_outputs(fake_provider.requests[1].json, "chat")["call_touch"]
+    assert "rejected by user" in output and "use a different name" in output
+    assert sink.of(CommandEnd)[0].status == "declined"
+
+
+async def test_approve_for_session_is_remembered(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(
+        Reply(tool_calls=[shell(["touch", "a.txt"], "c1")]),
+        Reply(tool_calls=[shell(["touch", "a.txt"], "c2")]),
+        Reply(text="done"),
+    )
+    sink = Sink(lambda req: ApprovalResult(Decision.APPROVE_SESSION))
+    session, _ = make_session(fake_provider, tmp_path, "chat", sink=sink, approval="untrusted")
+    await session.run_turn("touch twice")
+    await session.aclose()
+    assert len(sink.of(ApprovalRequest)) == 1
+    assert [e.status for e in sink.of(CommandEnd)] == ["completed", "completed"]
+
+
+async def test_exec_mode_declines_what_needs_approval(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(Reply(tool_calls=[shell(["touch", "x"], "c1")]), Reply(text="could not"))
+    session, sink = make_session(fake_provider, tmp_path, "responses", interactive=False, approval="untrusted")
+    await session.run_turn("touch")
+    await session.aclose()
+    assert not sink.of(ApprovalRequest)
+    assert not (tmp_path / "x").exists()
+    assert "never prompts" in tool_outputs(fake_provider.requests[1].json, "responses")["c1"]
+
+
+async def test_safe_command_runs_without_asking_under_untrusted(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(Reply(tool_calls=[shell(["ls"], "c1")]), Reply(text="listed"))
+    session, sink = make_session(fake_provider, tmp_path, "responses", interactive=False, approval="untrusted")
+    await session.run_turn("ls")
+    await session.aclose()
+    assert sink.of(CommandEnd)[0].status == "completed"
+
+
+async def test_update_plan_and_bad_arguments(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    plan = {
+        "explanation": "two steps",
+        "plan": [{"step": "read", "status": "completed"}, {"step": "write", "status": "in_progress"}],
+    }
+    fake_provider.script(
+        Reply(
+            tool_calls=[Call("update_plan", json.dumps(plan), call_id="p1"), Call("shell", "{not json", call_id="b1")]
+        ),
+        Reply(text="ok"),
+    )
+    session, sink = make_session(fake_provider, tmp_path, "chat")
+    await session.run_turn("plan")
+    await session.aclose()
+    [update] = sink.of(PlanUpdated)
+    assert [(s.step, s.status) for s in update.plan] == [("read", "completed"), ("write", "in_progress")]
+    outputs = tool_outputs(fake_provider.requests[1].json, "chat")
+    assert outputs["p1"] == "Plan updated"
+    assert outputs["b1"].startswith("failed to parse function arguments")
+
+
+async def test_failed_patch_changes_nothing_and_tells_the_model(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("one\n")
+    bad = "*** Begin Patch\n*** Add File: new.txt\n+x\n*** Update File: a.txt\n-missing line\n+y\n*** End Patch\n"
+    fake_provider.script(Reply(tool_calls=[patch_call(bad, "p")]), Reply(text="sorry"))
+    session, _sink = make_session(fake_provider, tmp_path, "responses")
+    await session.run_turn("edit")
+    await session.aclose()
+    assert not (tmp_path / "new.txt").exists()
+    assert (tmp_path / "a.txt").read_text() == "one\n"
+    output = tool_outputs(fake_provider.requests[1].json, "responses")["p"]
+    assert "missing line" in output
+
+
+async def test_apply_patch_through_shell_heredoc_is_routed(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    script = "apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: via_shell.txt\n+hi\n*** End Patch\nEOF\n"
+    fake_provider.script(Reply(tool_calls=[shell(["bash", "-lc", script], "c")]), Reply(text="ok"))
+    session, sink = make_session(fake_provider, tmp_path, "chat")
+    await session.run_turn("add")
+    await session.aclose()
+    assert (tmp_path / "via_shell.txt").read_text() == "hi\n"
+    assert sink.of(PatchEnd)[0].status == "completed"
+    assert not sink.of(CommandBegin)
+
+
+async def test_runaway_guard(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(*[Reply(tool_calls=[shell(["true"], f"c{i}")]) for i in range(3)])
+    session, sink = make_session(fake_provider, tmp_path, "chat", overrides=["max_tool_iterations=2"])
+    await session.run_turn("loop")
+    await session.aclose()
+    [failed] = sink.of(TurnFailed)
+    assert "2 model round-trips" in failed.message
+    assert len(fake_provider.requests) == 2
+
+
+async def test_provider_error_fails_the_turn_with_hint(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    from tests.support.replies import HttpError
+
+    fake_provider.script(HttpError(401))
+    session, sink = make_session(fake_provider, tmp_path, "messages")
+    await session.run_turn("hi")
+    await session.aclose()
+    [failed] = sink.of(TurnFailed)
+    assert failed.exit_code == 3
+    assert not sink.of(AgentMessage)
+    calls = [i for i in session.history if isinstance(i, ToolCall)]
+    assert calls == []
