@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from codex_py.tools.apply_patch.diff import Edit, render, split_lines
 from codex_py.tools.apply_patch.matcher import LineMatcher
 from codex_py.tools.apply_patch.parser import AddFile, Chunk, DeleteFile, PatchError, UpdateFile, parse_patch
 from codex_py.tools.apply_patch.paths import Workspace, relative_display
@@ -102,7 +103,14 @@ class _Plan:
             before = None  # an Add overwrites whatever is there; only the diff loses the old text
         old = before.text if before else None
         self.state[path] = _State(hunk.contents, before.mode if before else None)
-        self._record(path, "add", None, old, hunk.contents, "A", hunk.path)
+        new_lines, _ = split_lines(hunk.contents)
+        rel = self.ws.display(path)
+        if old is None:
+            diff = render([], [(0, 0, new_lines)], None, rel)
+        else:
+            old_lines, missing_eol = split_lines(old)
+            diff = render(old_lines, [(0, len(old_lines), new_lines)], rel, rel, old_missing_eol=missing_eol)
+        self._record(PlannedChange(path, "add", None, old, hunk.contents, diff), "A", hunk.path)
 
     def delete(self, hunk: DeleteFile) -> None:
         path = self.ws.resolve(hunk.path, hunk.line, follow_last=False)
@@ -120,7 +128,9 @@ class _Plan:
                 raise PatchError(f"Failed to delete file {path}: Is a directory (os error 21)")
             old = "" if stat.S_ISLNK(info.st_mode) else path.read_bytes().decode("utf-8", "replace")
         self.state[path] = _State(None)
-        self._record(path, "delete", None, old, None, "D", hunk.path)
+        old_lines, missing_eol = split_lines(old)
+        diff = render(old_lines, [(0, len(old_lines), [])], self.ws.display(path), None, old_missing_eol=missing_eol)
+        self._record(PlannedChange(path, "delete", None, old, None, diff), "D", hunk.path)
 
     def update(self, hunk: UpdateFile) -> None:
         path = self.ws.resolve(hunk.path, hunk.line)
@@ -132,7 +142,8 @@ class _Plan:
             raise PatchError(f"Failed to read file to update {path}: {io_reason(exc)}") from exc
         except UnicodeDecodeError as exc:
             raise PatchError(f"Failed to read file to update {path}: stream did not contain valid UTF-8") from exc
-        new = updated_text(before.text, hunk.chunks, path, hunk.path)
+        edited = updated_text(before.text, hunk.chunks, path, hunk.path)
+        new = edited.text
         target = path
         if hunk.move_to is not None:
             target = self.ws.resolve(hunk.move_to, hunk.line + 1)
@@ -141,13 +152,17 @@ class _Plan:
             self.state[path] = _State(None)
         self.state[target] = _State(new, before.mode)
         moved = target if target != path else None
-        self._record(path, "update", moved, before.text, new, "M", hunk.move_to or hunk.path)
+        diff = render(
+            edited.old_lines,
+            edited.edits,
+            self.ws.display(path),
+            self.ws.display(target),
+            old_missing_eol=edited.old_missing_eol,
+        )
+        self._record(PlannedChange(path, "update", moved, before.text, new, diff), "M", hunk.move_to or hunk.path)
 
-    def _record(
-        self, path: Path, kind: ChangeKind, move_to: Path | None, old: str | None, new: str | None, tag: str, name: str
-    ) -> None:
-        diff = unified_diff(old, new, self.ws.display(path), self.ws.display(move_to or path))
-        self.changes.append(PlannedChange(path, kind, move_to, old, new, diff))
+    def _record(self, change: PlannedChange, tag: str, name: str) -> None:
+        self.changes.append(change)
         self.summary[tag].append(name)
 
     def ops(self) -> list[Op]:
@@ -161,21 +176,27 @@ class _Plan:
         return result
 
 
-def updated_text(text: str, chunks: list[Chunk], path: Path, name: str) -> str:
+@dataclass(slots=True)
+class Edited:
+    """An updated file: the new text, and the edits in terms of the old lines (for the diff)."""
+
+    text: str
+    old_lines: list[str]
+    edits: list[Edit]
+    old_missing_eol: bool
+
+
+def updated_text(text: str, chunks: list[Chunk], path: Path, name: str) -> Edited:
     """Apply ``chunks`` to ``text`` like Codex; keeps CRLF line endings and a UTF-8 BOM."""
     bom = "\ufeff" if text.startswith("\ufeff") else ""
     body = text[len(bom) :]
-    newline = "\n"
     first_break = body.find("\n")
-    if first_break > 0 and body[first_break - 1] == "\r":
-        newline = "\r\n"
-    lines = body.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if newline == "\r\n":
-        lines = [line.removesuffix("\r") for line in lines]
+    newline = "\r\n" if first_break > 0 and body[first_break - 1] == "\r" else "\n"
+    lines, missing_eol = split_lines(body)
+    if newline == "\n" and "\r" in body:
+        lines = body.split("\n")[: len(lines)]  # LF file: a stray \r belongs to its line
     matcher = LineMatcher(lines)
-    replacements: list[tuple[int, int, list[str]]] = []
+    edits: list[Edit] = []
     cursor = 0
     for number, chunk in enumerate(chunks, 1):
         where = f"(chunk {number} of {len(chunks)} for {name}, patch line {chunk.line})"
@@ -185,7 +206,7 @@ def updated_text(text: str, chunks: list[Chunk], path: Path, name: str) -> str:
                 raise PatchError(f"Failed to find context '{context}' in {path} {where}")
             cursor = found + 1
         if not chunk.old_lines:
-            replacements.append((len(lines), 0, chunk.new_lines))
+            edits.append((len(lines), len(lines), chunk.new_lines))
             continue
         old, new = chunk.old_lines, chunk.new_lines
         found = matcher.seek(old, cursor, eof=chunk.end_of_file)
@@ -197,24 +218,17 @@ def updated_text(text: str, chunks: list[Chunk], path: Path, name: str) -> str:
             anchored = " at the end of the file" if chunk.end_of_file else ""
             shown = "\n".join(chunk.old_lines)
             raise PatchError(f"Failed to find expected lines{anchored} in {path}:\n{shown}\n{where}")
-        replacements.append((found, len(old), new))
+        edits.append((found, found + len(old), new))
         cursor = found + len(old)
-    for start, length, new in reversed(sorted(replacements, key=lambda r: r[0])):
-        lines[start : start + length] = new
-    return bom + newline.join(lines) + newline
-
-
-def unified_diff(old: str | None, new: str | None, old_name: str, new_name: str) -> str:
-    """A unified diff between two texts (``None`` = no file), headers ``a/<old>`` and ``b/<new>``."""
-    import difflib
-
-    lines = difflib.unified_diff(
-        (old or "").splitlines(keepends=True),
-        (new or "").splitlines(keepends=True),
-        "/dev/null" if old is None else f"a/{old_name}",
-        "/dev/null" if new is None else f"b/{new_name}",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    edits.sort(key=lambda edit: edit[0])  # stable: insertions at the same place keep patch order
+    result: list[str] = []
+    position = 0
+    for start, end, new in edits:
+        result += lines[position:start]
+        result += new
+        position = end
+    result += lines[position:]
+    return Edited(bom + newline.join(result) + newline, lines, edits, missing_eol)
 
 
 def _plan(text: str, cwd: Path, allow_outside: bool) -> _Plan:
