@@ -1,11 +1,43 @@
-"""Start the Textual app."""
+"""``codex-py [PROMPT]`` and ``codex-py resume``: load the config, run the app, say how to resume.
+
+Textual is imported only here and below, so ``codex-py --version`` and ``exec`` never load it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING
 
-from codex_py.errors import NotBuiltError
+if TYPE_CHECKING:
+    from codex_py.cli import ResumeTarget
+    from codex_py.config import CliOverrides
 
 
-def run_tui(cli: Any, prompt: str | None, **kwargs: Any) -> int:
-    raise NotBuiltError("(interactive app)")
+def run_tui(
+    cli: CliOverrides,
+    prompt: str | None,
+    *,
+    no_alt_screen: bool = False,
+    resume: ResumeTarget | None = None,
+) -> int:
+    """Run the interactive app until the user quits; returns the exit code."""
+    from codex_py.config import load_config, resolve_paths
+
+    config = load_config(cli)
+    paths = resolve_paths()
+    if prompt == "-":
+        prompt = sys.stdin.read() if not sys.stdin.isatty() else None
+
+    from codex_py.tui.app import CodexApp
+
+    app = CodexApp(config, prompt=prompt or None, resume=resume, paths=paths)
+    inline = no_alt_screen or not config.tui.alt_screen
+    code = app.run(inline=inline, inline_no_clear=True, mouse=False)
+    if inline:
+        transcript = app.chat.transcript_text()
+        if transcript:
+            sys.stdout.write(transcript + "\n")
+    session = app.session
+    if session is not None:
+        sys.stdout.write(f"Session {session.session_id}\nTo continue it: codex-py resume {session.session_id}\n")
+    return int(code or 0)

@@ -1,0 +1,170 @@
+"""The Textual application: one chat screen, a session created in a worker, onboarding when needed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from codex_py.tui.screens.chat import ChatScreen
+
+if TYPE_CHECKING:
+    from codex_py.agent.events import EventSink
+    from codex_py.agent.session import Session
+    from codex_py.cli import ResumeTarget
+    from codex_py.config import Config, Paths
+
+SessionFactory = Callable[..., Awaitable["Session"]]
+"""``create_session(config, sink, *, interactive, resume)``."""
+
+QUIT_WINDOW_S = 1.5
+
+
+class CodexApp(App[int]):
+    """``CodexApp(config).run()``; ``app.session`` is the live session (None until it is ready)."""
+
+    TITLE = "codex-py"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "ctrl_c", "Clear / quit", priority=True, show=False),
+        Binding("ctrl+d", "ctrl_d", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        prompt: str | None = None,
+        resume: ResumeTarget | None = None,
+        session_factory: SessionFactory | None = None,
+        connect: bool = True,
+        paths: Paths | None = None,
+    ) -> None:
+        """``connect=False`` starts without a session (for replaying recorded events)."""
+        super().__init__()
+        from codex_py.config import resolve_paths
+
+        self.config = config
+        self.paths = paths or resolve_paths()
+        self.session: Session | None = None
+        self.prompt = prompt
+        self.resume = resume
+        self.connect = connect
+        self._factory = session_factory
+        self._last_ctrl_c = 0.0
+        self.chat = ChatScreen(config.tui.transcript_line_budget)
+        if config.tui.theme in self.available_themes:
+            self.theme = config.tui.theme
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.chat
+
+    def on_mount(self) -> None:
+        if self.prompt:
+            self.chat.queued.append(self.prompt)
+        if self.connect:
+            self.start_session(self.resume)
+
+    # --- session -----------------------------------------------------------------------------
+    @property
+    def sink(self) -> EventSink:
+        """Where the agent sends events (coalesced and posted to the chat screen)."""
+        return self.chat.bridge
+
+    async def _create(self, config: Config, resume: ResumeTarget | None) -> Session:
+        factory = self._factory
+        if factory is None:
+            from codex_py.agent.factory import create_session
+
+            factory = create_session
+        return await factory(config, self.sink, interactive=True, resume=resume)
+
+    @work(exclusive=True, group="session", exit_on_error=False)
+    async def start_session(self, resume: ResumeTarget | None = None, *, replace: bool = True) -> None:
+        """Create (or resume) the session; shows onboarding when credentials are missing."""
+        from codex_py.config import ConfigError
+        from codex_py.errors import CodexPyError, NoCredentialsError
+
+        self.chat.status_bar.update("connecting…")
+        try:
+            session = await self._create(self.config, resume)
+        except NoCredentialsError as exc:
+            self.show_onboarding(str(exc))
+            return
+        except (CodexPyError, ConfigError) as exc:
+            self.chat.notice(str(exc), "error", exc.hint)
+            self.chat.refresh_status()
+            return
+        old, self.session = self.session, session
+        if old is not None and replace:
+            await old.aclose()
+        self.config = session.config
+        self.chat.session_ready()
+
+    def show_onboarding(self, message: str = "") -> None:
+        """Push the sign-in screen; a successful login starts the session."""
+        from codex_py.tui.screens.onboarding import OnboardingScreen
+
+        def done(family: str | None) -> None:
+            if family is None:
+                return
+            self.switch_to_family(family)
+            self.start_session(self.resume)
+
+        self.push_screen(OnboardingScreen(self.config, message=message), done)
+
+    def switch_to_family(self, family: str) -> None:
+        """After a login, use a provider of that family if the configured one is of another."""
+        from dataclasses import replace
+
+        if self.config.provider.auth == family:
+            return
+        for pid, info in self.config.model_providers.items():
+            if info.auth == family:
+                self.config = replace(self.config, model_provider=pid, model=info.default_model)
+                return
+
+    def apply_config(self, config: Config) -> None:
+        """Use ``config`` from now on (model, effort, approvals, sandbox changes)."""
+        self.config = config
+        session = self.session
+        if session is not None:
+            session.config = config
+            session.runner.config = config
+            session.runner.reset_policy()
+        self.chat.refresh_status()
+
+    async def on_unmount(self) -> None:
+        if self.session is not None:
+            await self.session.aclose()
+
+    # --- keys --------------------------------------------------------------------------------
+    def action_ctrl_c(self) -> None:
+        """Close a modal; else clear the composer; else interrupt; a second press quits."""
+        if len(self.screen_stack) > 1 and self.screen is not self.chat:
+            screen = self.screen
+            if hasattr(screen, "action_cancel"):
+                screen.action_cancel()
+                return
+        chat = self.chat
+        if self.screen is chat and chat.composer.text:
+            chat.composer.clear()
+            return
+        now = time.monotonic()
+        if now - self._last_ctrl_c < QUIT_WINDOW_S:
+            self.exit(0)
+            return
+        self._last_ctrl_c = now
+        if chat.busy:
+            chat.action_interrupt()
+        self.notify("ctrl+c again to quit", timeout=QUIT_WINDOW_S)
+
+    def action_ctrl_d(self) -> None:
+        """Ctrl+D on an empty composer quits."""
+        if self.screen is self.chat and not self.chat.composer.text:
+            self.exit(0)

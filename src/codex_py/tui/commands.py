@@ -1,0 +1,387 @@
+"""Slash commands: ``/name args`` typed in the composer."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from codex_py.tui.widgets.status_bar import short_tokens
+
+if TYPE_CHECKING:
+    from codex_py.tui.screens.chat import ChatScreen
+
+Handler = Callable[["ChatScreen", str], Awaitable[None]]
+
+INIT_PROMPT = (
+    "Generate a file named AGENTS.md that serves as a contributor guide for this repository. "
+    "Look at the layout, build and test commands, coding style and commit conventions, and write concise, "
+    "specific instructions (200-400 words, Markdown headings) that an agent would need to work here."
+)
+APPROVAL_PRESETS = (
+    ("read-only/on-request", "Read only", "reads files; asks before any edit or command"),
+    ("workspace-write/on-request", "Auto", "edits and runs commands in the workspace; asks to go beyond"),
+    ("workspace-write/untrusted", "Ask first", "asks before every command that is not known to be safe"),
+    ("danger-full-access/never", "Full access", "no sandbox, never asks: use with care"),
+)
+LOGINS = (
+    ("chatgpt", "ChatGPT", "ChatGPT sign-in"),
+    ("claude", "Claude", "Anthropic Console sign-in (its API key)"),
+    ("openai", "OpenAI API key", ""),
+    ("anthropic", "Anthropic API key", ""),
+    ("all", "Everything", "every stored credential"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SlashCommand:
+    """One command of the popup."""
+
+    name: str
+    description: str
+    handler: Handler
+    while_running: bool = False
+    """Usable while a turn runs."""
+
+
+async def dispatch(screen: ChatScreen, line: str) -> None:
+    """Run ``/name args``; unknown names get a one-line error naming /help."""
+    name, _, args = line[1:].strip().partition(" ")
+    command = BY_NAME.get(name.lower())
+    if command is None:
+        screen.notice(f"unknown command /{name}", "error", "type / to see the commands, or /help")
+        return
+    if screen.busy and not command.while_running:
+        screen.notice(f"/{command.name} is not available while a turn runs", "error", "press esc to stop the turn")
+        return
+    await command.handler(screen, args.strip())
+
+
+async def _pick(screen: ChatScreen, title: str, choices: list[tuple[str, str, str]], current: str | None) -> str | None:
+    from codex_py.tui.screens.picker import PickerScreen
+
+    result: str | None = await screen.app.push_screen_wait(PickerScreen(title, choices, current=current))
+    return result
+
+
+def _run_in_worker(screen: ChatScreen, coro: Awaitable[None]) -> None:
+    """Pickers wait for the user, which must happen in a worker."""
+    screen.run_worker(coro, group="command", exclusive=True, exit_on_error=False)
+
+
+# --- model / provider / approvals -------------------------------------------------------------
+def catalog_models(family: str) -> list[str]:
+    """Model slugs from the catalog for a login family ("openai", "anthropic" or "" for all)."""
+    try:
+        data = json.loads((resources.files("codex_py.providers") / "catalog.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, ModuleNotFoundError):
+        return []
+    slugs = [str(m["slug"]) for m in data.get("models", []) if isinstance(m, dict) and "slug" in m]
+    if family == "anthropic":
+        return [s for s in slugs if s.startswith("claude")]
+    if family == "openai":
+        return [s for s in slugs if not s.startswith("claude")]
+    return slugs
+
+
+async def cmd_model(screen: ChatScreen, args: str) -> None:
+    """/model [NAME [EFFORT]]: pick the model and reasoning effort."""
+    if args:
+        name, _, effort = args.partition(" ")
+        _set_model(screen, name, effort.strip() or None)
+        return
+
+    async def flow() -> None:
+        config = screen.codex.config
+        models = catalog_models(config.provider.auth)
+        if config.model and config.model not in models:
+            models.insert(0, config.model)
+        model = await _pick(screen, "Model", [(m, m, "") for m in models], config.model)
+        if model is None:
+            return
+        efforts = _efforts(screen, model)
+        effort = None
+        if efforts:
+            effort = await _pick(
+                screen,
+                f"Reasoning effort for {model}",
+                [(e, e, "") for e in efforts],
+                config.model_reasoning_effort or _default_effort(screen, model),
+            )
+        _set_model(screen, model, effort)
+
+    _run_in_worker(screen, flow())
+
+
+def _efforts(screen: ChatScreen, model: str) -> tuple[str, ...]:
+    from codex_py.providers.catalog import model_info
+
+    return model_info(screen.codex.config.provider, model).reasoning_efforts
+
+
+def _default_effort(screen: ChatScreen, model: str) -> str | None:
+    from codex_py.providers.catalog import model_info
+
+    return model_info(screen.codex.config.provider, model).default_reasoning_effort
+
+
+def _set_model(screen: ChatScreen, model: str, effort: str | None) -> None:
+    valid = ("none", "minimal", "low", "medium", "high", "xhigh")
+    if effort is not None and effort not in valid:
+        screen.notice(f"unknown reasoning effort {effort!r}", "error", "use one of: " + ", ".join(valid))
+        return
+    app = screen.codex
+    app.apply_config(replace(app.config, model=model, model_reasoning_effort=effort))  # type: ignore[arg-type]
+    if app.session is not None:
+        from codex_py.providers.catalog import model_info
+
+        app.session.context_window = model_info(app.config.provider, model).context_window
+    screen.notice(f"Model: {model}" + (f" ({effort})" if effort else ""), "info")
+
+
+async def cmd_provider(screen: ChatScreen, args: str) -> None:
+    """/provider [ID]: switch provider; the conversation carries over."""
+
+    async def flow() -> None:
+        config = screen.codex.config
+        choice = args or await _pick(
+            screen,
+            "Provider",
+            [(pid, info.name or pid, info.base_url) for pid, info in config.model_providers.items()],
+            config.model_provider,
+        )
+        if choice is None:
+            return
+        info = config.model_providers.get(choice)
+        if info is None:
+            screen.notice(f"unknown provider {choice!r}", "error", "see [model_providers] in config.toml")
+            return
+        app = screen.codex
+        app.config = replace(config, model_provider=choice, model=info.default_model)
+        screen.notice(f"Provider: {info.name or choice}", "info")
+        app.start_session(_resume_current(screen))
+
+    _run_in_worker(screen, flow())
+
+
+def _resume_current(screen: ChatScreen) -> object | None:
+    from codex_py.cli import ResumeTarget
+
+    session = screen.codex.session
+    return ResumeTarget(session.session_id) if session is not None else None
+
+
+async def cmd_approvals(screen: ChatScreen, args: str) -> None:
+    """/approvals: choose the sandbox and when to ask."""
+
+    async def flow() -> None:
+        config = screen.codex.config
+        current = f"{config.sandbox_mode}/{config.approval_policy}"
+        choice = args or await _pick(screen, "Approvals", list(APPROVAL_PRESETS), current)
+        if choice is None:
+            return
+        sandbox, _, policy = choice.partition("/")
+        if sandbox not in ("read-only", "workspace-write", "danger-full-access") or policy not in (
+            "untrusted",
+            "on-failure",
+            "on-request",
+            "never",
+        ):
+            screen.notice(f"unknown setting {choice!r}", "error", "use /approvals and pick one")
+            return
+        app = screen.codex
+        app.apply_config(replace(config, sandbox_mode=sandbox, approval_policy=policy))  # type: ignore[arg-type]
+        screen.notice(f"Sandbox: {sandbox} · approvals: {policy}", "info")
+
+    _run_in_worker(screen, flow())
+
+
+# --- login ----------------------------------------------------------------------------------
+async def cmd_login(screen: ChatScreen, args: str) -> None:
+    """/login: the sign-in screen."""
+    screen.codex.show_onboarding("Choose how to sign in.")
+
+
+async def cmd_logout(screen: ChatScreen, args: str) -> None:
+    """/logout [chatgpt|claude|openai|anthropic|all]."""
+
+    async def flow() -> None:
+        choice = args or await _pick(screen, "Remove stored credentials", list(LOGINS), None)
+        if choice is None:
+            return
+        try:
+            flows = importlib.import_module("codex_py.login.flows")
+
+            result = flows.logout(screen.codex.config, None if choice == "all" else choice, choice == "all")
+            if asyncio.iscoroutine(result):
+                await result
+        except Exception as exc:
+            screen.notice(f"logout failed: {exc}", "error", getattr(exc, "hint", "") or "try `codex-py logout`")
+            return
+        screen.notice(f"Signed out ({choice}).", "info")
+
+    _run_in_worker(screen, flow())
+
+
+# --- session ----------------------------------------------------------------------------------
+async def cmd_new(screen: ChatScreen, args: str) -> None:
+    """/new: a fresh conversation."""
+    await screen.transcript.clear()
+    screen.renderer.last_answer = None
+    screen.codex.start_session(None)
+
+
+async def cmd_resume(screen: ChatScreen, args: str) -> None:
+    """/resume [ID]: reopen a recorded session."""
+    from codex_py.cli import ResumeTarget
+
+    async def flow() -> None:
+        choice = args
+        if not choice:
+            from codex_py.session.listing import list_sessions
+
+            sessions = await asyncio.to_thread(list_sessions, screen.codex.paths)
+            if not sessions:
+                screen.notice("no recorded sessions yet", "info")
+                return
+            choices = [
+                (s.id, " ".join(s.first_prompt.split())[:60] or "(no prompt)", f"{s.model} · {s.id[:8]}")
+                for s in sessions[:50]
+            ]
+            picked = await _pick(screen, "Resume a session", choices, None)
+            if picked is None:
+                return
+            choice = picked
+        await screen.transcript.clear()
+        screen.codex.resume = ResumeTarget(choice)
+        screen.codex.start_session(ResumeTarget(choice))
+
+    _run_in_worker(screen, flow())
+
+
+async def cmd_compact(screen: ChatScreen, args: str) -> None:
+    """/compact: summarize the conversation to free context."""
+    if screen.codex.session is None:
+        screen.notice("no session yet", "error", "wait for the session to start")
+        return
+    screen.run_session_task(None)
+
+
+async def cmd_init(screen: ChatScreen, args: str) -> None:
+    """/init: ask the model to write an AGENTS.md."""
+    if (screen.codex.config.cwd / "AGENTS.md").exists():
+        screen.notice("AGENTS.md already exists here", "info", "edit it, or delete it and run /init again")
+        return
+    screen.send(INIT_PROMPT)
+
+
+# --- views ----------------------------------------------------------------------------------
+def workspace_diff(cwd: Path) -> str | None:
+    """``git diff`` of the workspace plus untracked files; None outside a repository."""
+
+    def git(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *argv], cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
+
+    try:
+        if git("rev-parse", "--is-inside-work-tree").returncode != 0:
+            return None
+        parts = [git("diff", "HEAD", "--no-color").stdout or git("diff", "--no-color").stdout]
+        for name in git("ls-files", "--others", "--exclude-standard").stdout.splitlines():
+            parts.append(git("diff", "--no-color", "--no-index", "--", "/dev/null", name).stdout)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return "".join(parts)
+
+
+async def cmd_diff(screen: ChatScreen, args: str) -> None:
+    """/diff: the workspace's git diff, untracked files included."""
+    from codex_py.tui.widgets.diff_view import DiffView
+
+    diff = await asyncio.to_thread(workspace_diff, screen.codex.config.cwd)
+    if diff is None:
+        screen.notice("not a git repository", "error", "/diff needs git; run `git init` to track changes")
+    elif not diff.strip():
+        screen.notice("No changes.", "info")
+    else:
+        screen.transcript.add(DiffView(diff, classes="workspace-diff"))
+
+
+async def cmd_status(screen: ChatScreen, args: str) -> None:
+    """/status: provider, model, auth, sandbox, approvals, tokens, context, rate limits."""
+    app = screen.codex
+    config = app.config
+    session = app.session
+    info = screen.status_bar.info
+    lines = [
+        f"Model:       {config.model}"
+        + (f" (reasoning {config.model_reasoning_effort})" if config.model_reasoning_effort else ""),
+        f"Provider:    {config.provider.name or config.model_provider} ({config.provider.wire_api})",
+        f"Auth:        {session.auth_mode if session else 'not connected'}",
+        f"Directory:   {config.cwd}",
+        f"Sandbox:     {config.sandbox_mode} · approvals: {config.approval_policy}",
+        f"Session:     {session.session_id if session else '-'}",
+    ]
+    if session is not None:
+        usage = session.usage
+        lines.append(
+            f"Tokens:      {short_tokens(usage.input_tokens)} in ({short_tokens(usage.cached_input_tokens)} cached)"
+            f" · {short_tokens(usage.output_tokens)} out"
+        )
+        left = info.context_left()
+        if left is not None:
+            lines.append(f"Context:     {left}% left of {short_tokens(info.context_window or 0)}")
+        limits = session.rate_limits.limits if session.rate_limits else {}
+        for key, value in sorted(limits.items()):
+            lines.append(f"Limit:       {key}: {value}")
+    screen.notice("\n".join(lines), "info")
+
+
+async def cmd_copy(screen: ChatScreen, args: str) -> None:
+    """/copy: the last answer to the clipboard (OSC 52)."""
+    text = screen.renderer.last_answer
+    if not text:
+        screen.notice("nothing to copy yet", "error", "ask something first")
+        return
+    screen.app.copy_to_clipboard(text)
+    screen.notice(f"Copied the last answer ({len(text)} characters).", "info")
+
+
+async def cmd_help(screen: ChatScreen, args: str) -> None:
+    """/help: commands and keys."""
+    lines = [f"/{c.name:<10} {c.description}" for c in COMMANDS]
+    lines += [
+        "",
+        "enter send · shift+enter / ctrl+j newline · ↑/↓ history · @ file · esc interrupt",
+        "ctrl+c clear (twice: quit) · ctrl+d quit on empty input · enter on a command cell shows its output",
+    ]
+    screen.notice("\n".join(lines), "info")
+
+
+async def cmd_quit(screen: ChatScreen, args: str) -> None:
+    """/quit: leave (the session id is printed so you can resume)."""
+    screen.app.exit(0)
+
+
+COMMANDS: tuple[SlashCommand, ...] = (
+    SlashCommand("model", "choose the model and reasoning effort", cmd_model),
+    SlashCommand("provider", "switch provider (the conversation carries over)", cmd_provider),
+    SlashCommand("approvals", "choose what codex-py may do without asking", cmd_approvals),
+    SlashCommand("new", "start a new conversation", cmd_new),
+    SlashCommand("resume", "reopen a recorded session", cmd_resume),
+    SlashCommand("init", "create an AGENTS.md with instructions for the agent", cmd_init),
+    SlashCommand("compact", "summarize the conversation to free context", cmd_compact),
+    SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),
+    SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),
+    SlashCommand("copy", "copy the last answer to the clipboard", cmd_copy, while_running=True),
+    SlashCommand("login", "sign in (ChatGPT, Claude, or an API key)", cmd_login),
+    SlashCommand("logout", "remove stored credentials", cmd_logout),
+    SlashCommand("help", "commands and keys", cmd_help, while_running=True),
+    SlashCommand("quit", "leave codex-py", cmd_quit, while_running=True),
+)
+BY_NAME = {c.name: c for c in COMMANDS} | {"exit": COMMANDS[-1]}

@@ -1,0 +1,223 @@
+"""Turns agent events into transcript cells (one renderer per chat screen)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from textual.widget import Widget
+
+from codex_py.agent import events as ev
+from codex_py.protocol.events import Usage
+from codex_py.tui.widgets.assistant_message import AssistantMessage
+from codex_py.tui.widgets.command_cell import CommandCell
+from codex_py.tui.widgets.notice import Notice
+from codex_py.tui.widgets.patch_cell import PatchCell
+from codex_py.tui.widgets.plan_cell import PlanCell
+from codex_py.tui.widgets.status_bar import short_tokens
+from codex_py.tui.widgets.thinking import ThinkingBlock
+from codex_py.tui.widgets.transcript import Transcript
+
+
+def usage_line(usage: Usage) -> str:
+    """``Tokens: 1.2k in (800 cached) · 300 out (120 reasoning)``."""
+    text = f"Tokens: {short_tokens(usage.input_tokens)} in"
+    if usage.cached_input_tokens:
+        text += f" ({short_tokens(usage.cached_input_tokens)} cached)"
+    text += f" · {short_tokens(usage.output_tokens)} out"
+    if usage.reasoning_output_tokens:
+        text += f" ({short_tokens(usage.reasoning_output_tokens)} reasoning)"
+    return text
+
+
+@dataclass
+class RendererHooks:
+    """What the renderer asks of its screen."""
+
+    ask_approval: Callable[[ev.ApprovalRequest], None]
+    turn_started: Callable[[], None] = lambda: None
+    turn_ended: Callable[[], None] = lambda: None
+    usage: Callable[[ev.TokenUsage], None] = lambda _u: None
+
+
+@dataclass
+class TranscriptRenderer:
+    """Keeps the cells of the turn in progress and routes each event to the right one."""
+
+    transcript: Transcript
+    hooks: RendererHooks
+    answer: AssistantMessage | None = None
+    thinking: ThinkingBlock | None = None
+    commands: dict[str, CommandCell] = field(default_factory=dict)
+    patches: dict[str, PatchCell] = field(default_factory=dict)
+    turn_usage: Usage | None = None
+    last_answer: str | None = None
+    running: bool = False
+
+    async def handle(self, event: ev.AgentEvent) -> None:
+        """Apply one event to the transcript."""
+        kind = type(event)
+        if kind is ev.AgentTextDelta:
+            await self._text(event.text)  # type: ignore[union-attr]
+        elif kind is ev.AgentReasoningDelta:
+            assert isinstance(event, ev.AgentReasoningDelta)
+            if self.thinking is None or self.thinking.finished_after is not None:
+                self.thinking = ThinkingBlock()
+                await self._add(self.thinking)
+            await self.thinking.write(event.text, event.section_break)
+        else:
+            handler = _HANDLERS.get(kind)
+            if handler is not None:
+                await handler(self, event)
+
+    async def _add(self, widget: Widget) -> None:
+        await self.transcript.mount(widget)
+
+    async def _text(self, text: str) -> None:
+        await self._end_thinking()
+        if self.answer is None:
+            self.answer = AssistantMessage()
+            await self._add(self.answer)
+        await self.answer.write(text)
+
+    async def _end_thinking(self, final: str | None = None) -> None:
+        if self.thinking is not None:
+            await self.thinking.finish(final)
+            self.thinking = None
+
+    async def _end_answer(self, final: str | None = None) -> None:
+        if self.answer is not None:
+            await self.answer.finish(final)
+            self.answer = None
+
+    async def _close_stream(self) -> None:
+        await self._end_thinking()
+        await self._end_answer()
+
+    # --- handlers ------------------------------------------------------------------------
+    async def _turn_started(self, event: ev.TurnStarted) -> None:
+        self.turn_usage = None
+        self.running = True
+        self.hooks.turn_started()
+
+    async def _message(self, event: ev.AgentMessage) -> None:
+        await self._end_thinking()
+        if self.answer is None and event.text:
+            self.answer = AssistantMessage()
+            await self._add(self.answer)
+        await self._end_answer(event.text)
+        if event.text:
+            self.last_answer = event.text
+
+    async def _reasoning(self, event: ev.AgentReasoning) -> None:
+        if self.thinking is None:
+            self.thinking = ThinkingBlock()
+            await self._add(self.thinking)
+        await self._end_thinking(event.text)
+
+    async def _reset(self, event: ev.StreamReset) -> None:
+        for widget in (self.answer, self.thinking):
+            if widget is not None:
+                await widget.remove()
+        self.answer = None
+        self.thinking = None
+        await self._add(Notice(event.message, "warning"))
+
+    async def _command_begin(self, event: ev.CommandBegin) -> None:
+        await self._close_stream()
+        cell = CommandCell(event.call_id, event.command, event.workdir)
+        self.commands[event.call_id] = cell
+        await self._add(cell)
+
+    async def _command_output(self, event: ev.CommandOutput) -> None:
+        cell = self.commands.get(event.call_id)
+        if cell is not None:
+            cell.add_output(event.chunk)
+
+    async def _command_end(self, event: ev.CommandEnd) -> None:
+        cell = self.commands.pop(event.call_id, None)
+        if cell is None:
+            await self._close_stream()
+            cell = CommandCell(event.call_id, event.command)
+            await self._add(cell)
+        cell.finish(event.exit_code, event.output, event.duration_s, event.status)
+
+    async def _patch_begin(self, event: ev.PatchBegin) -> None:
+        await self._close_stream()
+        cell = PatchCell(event.call_id, event.changes)
+        self.patches[event.call_id] = cell
+        await self._add(cell)
+
+    async def _patch_end(self, event: ev.PatchEnd) -> None:
+        cell = self.patches.pop(event.call_id, None)
+        if cell is None:
+            await self._close_stream()
+            cell = PatchCell(event.call_id, event.changes)
+            await self._add(cell)
+        cell.finish(event.status, event.message)
+
+    async def _plan(self, event: ev.PlanUpdated) -> None:
+        await self._close_stream()
+        await self._add(PlanCell(event.explanation, event.plan))
+
+    async def _approval(self, event: ev.ApprovalRequest) -> None:
+        await self._close_stream()
+        self.hooks.ask_approval(event)
+
+    async def _usage(self, event: ev.TokenUsage) -> None:
+        self.turn_usage = event.turn
+        self.hooks.usage(event)
+
+    async def _warning(self, event: ev.Warning) -> None:
+        await self._add(Notice(event.message, "warning"))
+
+    async def _compacted(self, event: ev.Compacted) -> None:
+        await self._add(
+            Notice(f"Conversation compacted: {short_tokens(event.tokens_before)} → {short_tokens(event.tokens_after)}")
+        )
+
+    async def _end_turn(self) -> None:
+        await self._close_stream()
+        for cell in self.commands.values():
+            cell.finish(None, "", 0.0, "failed")
+        self.commands.clear()
+        if self.turn_usage is not None:
+            await self._add(Notice(usage_line(self.turn_usage), "usage"))
+        self.running = False
+        self.hooks.turn_ended()
+
+    async def _completed(self, event: ev.TurnCompleted) -> None:
+        if event.last_message:
+            self.last_answer = event.last_message
+        await self._end_turn()
+
+    async def _failed(self, event: ev.TurnFailed) -> None:
+        await self._close_stream()
+        await self._add(Notice(event.message, "error", event.hint))
+        await self._end_turn()
+
+    async def _aborted(self, event: ev.TurnAborted) -> None:
+        await self._close_stream()
+        await self._add(Notice(f"Turn {event.reason}: tell the model what to do differently.", "error"))
+        await self._end_turn()
+
+
+_HANDLERS: dict[type, Callable[..., Awaitable[None]]] = {
+    ev.TurnStarted: TranscriptRenderer._turn_started,
+    ev.AgentMessage: TranscriptRenderer._message,
+    ev.AgentReasoning: TranscriptRenderer._reasoning,
+    ev.StreamReset: TranscriptRenderer._reset,
+    ev.CommandBegin: TranscriptRenderer._command_begin,
+    ev.CommandOutput: TranscriptRenderer._command_output,
+    ev.CommandEnd: TranscriptRenderer._command_end,
+    ev.PatchBegin: TranscriptRenderer._patch_begin,
+    ev.PatchEnd: TranscriptRenderer._patch_end,
+    ev.PlanUpdated: TranscriptRenderer._plan,
+    ev.ApprovalRequest: TranscriptRenderer._approval,
+    ev.TokenUsage: TranscriptRenderer._usage,
+    ev.Warning: TranscriptRenderer._warning,
+    ev.Compacted: TranscriptRenderer._compacted,
+    ev.TurnCompleted: TranscriptRenderer._completed,
+    ev.TurnFailed: TranscriptRenderer._failed,
+    ev.TurnAborted: TranscriptRenderer._aborted,
+}

@@ -1,0 +1,1 @@
+"""Screens: the chat, the approval modal, onboarding, and a generic picker."""

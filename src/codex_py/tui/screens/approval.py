@@ -1,0 +1,85 @@
+"""The approval modal: a command or a patch, approved once, for the session, or denied with a reason."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from codex_py.agent.events import ApprovalRequest, ApprovalResult, Decision
+from codex_py.tui.widgets.command_cell import command_text
+from codex_py.tui.widgets.diff_view import DiffView
+from codex_py.tui.widgets.patch_cell import change_title
+
+KEYS = Content.assemble(
+    ("y", "bold $success"),
+    " approve once   ",
+    ("a", "bold $success"),
+    " approve for this session   ",
+    ("n", "bold $error"),
+    " deny (say why)   ",
+    ("esc", "bold $warning"),
+    " stop the turn",
+)
+
+
+class ApprovalScreen(ModalScreen[ApprovalResult]):
+    """Keyboard only: y / a / n (then a reason and Enter) / Esc."""
+
+    CSS_PATH = "approval.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "decide('approve')", "Approve once"),
+        Binding("a", "decide('approve_session')", "Approve for the session"),
+        Binding("n", "deny", "Deny"),
+        Binding("escape", "decide('abort')", "Stop the turn"),
+    ]
+
+    def __init__(self, request: ApprovalRequest) -> None:
+        super().__init__()
+        self.request = request
+        self.answered = False
+
+    def compose(self) -> ComposeResult:
+        request = self.request
+        with Vertical(id="dialog"):
+            if request.kind == "command":
+                yield Static("Run this command?", id="title")
+            else:
+                n = len(request.changes or [])
+                yield Static(f"Apply these changes to {n} file{'s' if n != 1 else ''}?", id="title")
+            if request.reason:
+                yield Static(request.reason, id="reason", markup=False)
+            with VerticalScroll(id="body"):
+                if request.kind == "command":
+                    yield Static(Content.assemble(("$ ", "bold"), command_text(request.command or [])), id="command")
+                for change in request.changes or []:
+                    yield Static(change_title(change), markup=False)
+                    if change.diff:
+                        yield DiffView(change.diff)
+            yield Static(KEYS, id="keys")
+            yield Input(placeholder="Why not? (Enter sends this to the model, Esc stops the turn)", id="deny-reason")
+
+    def action_decide(self, decision: str) -> None:
+        """Answer with ``decision`` and close."""
+        self._answer(ApprovalResult(Decision(decision)))
+
+    def action_deny(self) -> None:
+        """Ask for a reason before denying."""
+        self.add_class("-denying")
+        self.query_one("#deny-reason", Input).focus()
+
+    @on(Input.Submitted, "#deny-reason")
+    def _reason_given(self, event: Input.Submitted) -> None:
+        self._answer(ApprovalResult(Decision.DENY, event.value.strip()))
+
+    def _answer(self, result: ApprovalResult) -> None:
+        if self.answered:
+            return
+        self.answered = True
+        self.dismiss(result)

@@ -1,0 +1,258 @@
+"""The main screen: transcript, working indicator, completion popup, composer, status bar."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker
+
+from codex_py.agent.events import ApprovalRequest, ApprovalResult, Decision, TokenUsage
+from codex_py.protocol.events import Usage
+from codex_py.tui.bridge import AgentEvents, EventBridge
+from codex_py.tui.files import list_files
+from codex_py.tui.history import HistoryCursor, append_history, load_history
+from codex_py.tui.renderer import RendererHooks, TranscriptRenderer
+from codex_py.tui.widgets.completion import Candidate, CompletionList
+from codex_py.tui.widgets.composer import Composer
+from codex_py.tui.widgets.notice import Notice, NoticeKind
+from codex_py.tui.widgets.status_bar import StatusBar, StatusInfo, short_path
+from codex_py.tui.widgets.transcript import Transcript
+from codex_py.tui.widgets.user_message import UserMessage
+from codex_py.tui.widgets.working import WorkingIndicator
+
+if TYPE_CHECKING:
+    from codex_py.tui.app import CodexApp
+
+
+class ChatScreen(Screen[None]):
+    """Owns the transcript and the turn worker; the app owns the session."""
+
+    CSS_PATH = "chat.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "interrupt", "Interrupt the turn", show=False)]
+
+    def __init__(self, line_budget: int = 4000) -> None:
+        super().__init__()
+        self.transcript = Transcript(line_budget, id="transcript")
+        self.working = WorkingIndicator(id="working")
+        self.popup = CompletionList(id="completion")
+        self.status_bar = StatusBar(id="status")
+        self.history = HistoryCursor([])
+        self.composer = Composer(
+            self.popup,
+            history=self.history,
+            commands=self._command_candidates,
+            files=self._file_candidates,
+            id="composer",
+        )
+        self.bridge = EventBridge(self.post_message)
+        self.renderer = TranscriptRenderer(
+            self.transcript,
+            RendererHooks(
+                ask_approval=self.ask_approval,
+                turn_started=self._turn_started,
+                turn_ended=self._turn_ended,
+                usage=self._usage,
+            ),
+        )
+        self.queued: list[str] = []
+        self.turn_worker: Worker[None] | None = None
+        self._files: list[str] | None = None
+        self._usage_event: TokenUsage | None = None
+
+    @property
+    def codex(self) -> CodexApp:
+        """The app, typed."""
+        from codex_py.tui.app import CodexApp
+
+        assert isinstance(self.app, CodexApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield self.transcript
+        yield self.working
+        yield self.popup
+        yield self.composer
+        yield self.status_bar
+
+    def on_mount(self) -> None:
+        self.composer.focus()
+        self._load_history()
+        self.refresh_status()
+
+    @work(thread=True, exit_on_error=False)
+    def _load_history(self) -> None:
+        entries = load_history(self.codex.paths.history_file)
+        self.app.call_from_thread(self._set_history, entries)
+
+    def _set_history(self, entries: list[str]) -> None:
+        self.history.entries[:0] = entries
+
+    # --- completion sources ------------------------------------------------------------------
+    def _command_candidates(self) -> list[Candidate]:
+        from codex_py.tui.commands import COMMANDS
+
+        return [Candidate("/" + c.name, "/" + c.name, c.description) for c in COMMANDS]
+
+    def _file_candidates(self) -> list[str]:
+        if self._files is None:
+            self._files = []
+            self._scan_files()
+        return self._files
+
+    @work(thread=True, exit_on_error=False)
+    def _scan_files(self) -> None:
+        files = list_files(self.codex.config.cwd)
+        self.app.call_from_thread(self._set_files, files)
+
+    def _set_files(self, files: list[str]) -> None:
+        self._files = files
+        if self.popup.kind == "@" or "@" in self.composer.text:
+            self.composer.update_completion()
+
+    # --- agent events ------------------------------------------------------------------------
+    async def on_agent_events(self, message: AgentEvents) -> None:
+        """Render a batch of agent events, in order."""
+        handle = self.renderer.handle
+        for event in message.events:
+            await handle(event)
+
+    def ask_approval(self, request: ApprovalRequest) -> None:
+        """Show the approval modal; its answer resolves the request's future."""
+        from codex_py.tui.screens.approval import ApprovalScreen
+
+        future = request.future
+        if future is None or future.done():
+            return
+        modal = ApprovalScreen(request)
+
+        def answer(result: ApprovalResult | None) -> None:
+            if not future.done():
+                future.set_result(result or ApprovalResult(Decision.ABORT))
+
+        def closed_elsewhere(_f: object) -> None:
+            if modal.is_current and not modal.answered:
+                modal.dismiss(None)
+
+        future.add_done_callback(closed_elsewhere)
+        self.app.push_screen(modal, answer)
+
+    def _turn_started(self) -> None:
+        self.working.start()
+
+    def _turn_ended(self) -> None:
+        self.working.stop()
+        self.refresh_status()
+        self.call_after_refresh(self._after_turn)
+
+    async def _after_turn(self) -> None:
+        await self.transcript.prune()
+        if self.queued and not self.busy:
+            self.send(self.queued.pop(0))
+
+    def _usage(self, event: TokenUsage) -> None:
+        self._usage_event = event
+        self.refresh_status()
+
+    # --- user input --------------------------------------------------------------------------
+    @on(Composer.Submitted)
+    async def _submitted(self, event: Composer.Submitted) -> None:
+        text = event.text
+        session = self.codex.session
+        append_history(self.codex.paths.history_file, text, session.session_id if session else "")
+        if text.startswith("/") and not text.startswith("//"):
+            from codex_py.tui.commands import dispatch
+
+            await dispatch(self, text)
+            return
+        self.send(text[1:] if text.startswith("//") else text)
+
+    @property
+    def busy(self) -> bool:
+        """True while a turn (or a /compact) runs."""
+        return self.turn_worker is not None and not self.turn_worker.is_finished
+
+    def send(self, text: str) -> None:
+        """Show ``text`` and run a turn with it (queued while another turn runs or the session starts)."""
+        if self.busy or self.codex.session is None:
+            self.queued.append(text)
+            if self.codex.session is not None:
+                self.notice("Queued: it will be sent when the current turn ends.", "info")
+            return
+        self.transcript.add(UserMessage(text))
+        self.transcript.scroll_end(animate=False)
+        self.run_session_task(text)
+
+    def run_session_task(self, text: str | None) -> None:
+        """Run a turn with ``text`` (or ``/compact`` when None) in the turn worker."""
+        session = self.codex.session
+        assert session is not None
+
+        async def task() -> None:
+            if text is None:
+                self.working.start("Compacting")
+                try:
+                    await session.compact()
+                finally:
+                    self.working.stop()
+            else:
+                await session.run_turn(text)
+
+        self.turn_worker = self.run_worker(task(), group="turn", exclusive=True, exit_on_error=False)
+
+    def session_ready(self) -> None:
+        """The app has a session: send what was queued meanwhile."""
+        self.refresh_status()
+        if self.queued and not self.busy:
+            self.send(self.queued.pop(0))
+
+    def action_interrupt(self) -> None:
+        """Esc: stop the turn at once (the stream and any running command)."""
+        if self.busy and self.turn_worker is not None:
+            self.turn_worker.cancel()
+            self.queued.clear()
+
+    def notice(self, message: str, kind: NoticeKind = "info", hint: str = "") -> None:
+        """Add a notice to the transcript."""
+        self.transcript.add(Notice(message, kind, hint))
+
+    def transcript_text(self) -> str:
+        """The conversation on screen as plain text."""
+        return self.transcript.plain_text()
+
+    def refresh_status(self) -> None:
+        """Redraw the status bar from the config, session and last usage."""
+        app = self.codex
+        config = app.config
+        session = app.session
+        usage = self._usage_event
+        self.status_bar.show(
+            StatusInfo(
+                provider=config.model_provider,
+                model=config.model,
+                effort=config.model_reasoning_effort,
+                auth=session.auth_mode if session else "connecting…",
+                cwd=short_path(config.cwd),
+                tokens=_total(usage.session) if usage else (_total(session.usage) if session else 0),
+                context_window=usage.context_window if usage else (session.context_window if session else None),
+                context_used=usage.context_used if usage else 0,
+                sandbox=config.sandbox_mode,
+                approvals=config.approval_policy,
+            )
+        )
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report a turn worker that died of an unexpected error (the session reports the rest)."""
+        worker = event.worker
+        if worker is self.turn_worker and worker.error is not None:
+            self.working.stop()
+            self.notice(f"internal error: {worker.error}", "error", "see the log file; the session was kept")
+            if self.renderer.running:
+                self.renderer.running = False
+
+
+def _total(usage: Usage) -> int:
+    return usage.input_tokens + usage.output_tokens

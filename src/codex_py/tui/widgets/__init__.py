@@ -1,0 +1,1 @@
+"""Transcript cells, the composer and the status bar: one widget per module."""

@@ -1,0 +1,153 @@
+"""A shell command the agent runs: spinner, live output tail, exit code and duration."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Static
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+TAIL_LINES = 5
+
+
+def format_duration(seconds: float) -> str:
+    """``850ms``, ``4.2s``, ``3m 05s``."""
+    if seconds < 1:
+        return f"{int(seconds * 1000)}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m {secs:02d}s"
+
+
+def command_text(argv: list[str]) -> str:
+    """The command as a user would type it (``bash -lc 'x'`` shows just ``x``)."""
+    if len(argv) == 3 and argv[0] in ("bash", "sh", "zsh") and argv[1] in ("-lc", "-c"):
+        return argv[2]
+    return shlex.join(argv)
+
+
+class CommandCell(Widget, can_focus=True):
+    """Collapsible: shows the last lines of output; Enter (or a click) shows all of it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "toggle_output", "Show output", show=False)]
+
+    DEFAULT_CSS = """
+    CommandCell { height: auto; margin: 1 0 0 0; padding: 0 1; }
+    CommandCell:focus { background: $boost; }
+    CommandCell > .header { color: $text; }
+    CommandCell > .output { color: $text-muted; padding: 0 0 0 2; }
+    CommandCell.-empty > .output { display: none; }
+    """
+
+    def __init__(self, call_id: str, command: list[str], workdir: str = "") -> None:
+        super().__init__(classes="-empty")
+        self.call_id = call_id
+        self.command = command
+        self.workdir = workdir
+        self.started = time.monotonic()
+        self.exit_code: int | None = None
+        self.status = "running"
+        self.duration_s = 0.0
+        self.expanded = False
+        self._chunks: list[str] = []
+        self._dirty = False
+        self._frame = 0
+        self._ticker: Timer | None = None
+        self._header = Static(classes="header", markup=False)
+        self._output = Static(classes="output", markup=False)
+
+    def compose(self) -> ComposeResult:
+        yield self._header
+        yield self._output
+
+    def on_mount(self) -> None:
+        self._render_header()
+        self._render_output()
+        if self.status == "running":
+            self._ticker = self.set_interval(0.1, self._tick)
+
+    @property
+    def output(self) -> str:
+        """Everything the command printed so far."""
+        if len(self._chunks) > 1:
+            self._chunks[:] = ["".join(self._chunks)]
+        return self._chunks[0] if self._chunks else ""
+
+    def plain_text(self) -> str:
+        """For the terminal scrollback after an inline run."""
+        lines = self.output.rstrip("\n").split("\n")[-TAIL_LINES:] if self.output else []
+        code = "" if self.exit_code is None else f"  (exit {self.exit_code})"
+        return "\n".join([f"$ {command_text(self.command)}{code}", *("  " + line for line in lines)])
+
+    def add_output(self, chunk: str) -> None:
+        """Append live output (rendered on the next spinner tick)."""
+        self._chunks.append(chunk)
+        self._dirty = True
+
+    def finish(self, exit_code: int | None, output: str, duration_s: float, status: str) -> None:
+        """The command ended: stop the spinner, show the exit code and duration."""
+        self.exit_code = exit_code
+        self.status = status
+        self.duration_s = duration_s
+        if output or not self._chunks:
+            self._chunks = [output] if output else []
+        if self._ticker is not None:
+            self._ticker.stop()
+        if self.is_mounted:
+            self._render_header()
+            self._render_output()
+
+    def _tick(self) -> None:
+        self._frame += 1
+        self._render_header()
+        if self._dirty:
+            self._render_output()
+
+    def _render_header(self) -> None:
+        cmd = command_text(self.command)
+        if self.status == "running":
+            elapsed = format_duration(time.monotonic() - self.started)
+            self._header.update(
+                Content.assemble(
+                    (SPINNER[self._frame % len(SPINNER)] + " ", "$accent"), ("$ ", "bold"), cmd, (f"  {elapsed}", "dim")
+                )
+            )
+            return
+        if self.status == "declined":
+            mark, style, tail = "✗ ", "$error", "declined"
+        elif self.exit_code == 0:
+            mark, style, tail = "✓ ", "$success", f"exit 0 · {format_duration(self.duration_s)}"
+        else:
+            code = "?" if self.exit_code is None else str(self.exit_code)
+            mark, style, tail = "✗ ", "$error", f"exit {code} · {format_duration(self.duration_s)}"
+        self._header.update(Content.assemble((mark, style), ("$ ", "bold"), cmd, (f"  {tail}", "dim")))
+
+    def _render_output(self) -> None:
+        self._dirty = False
+        text = self.output.rstrip("\n")
+        self.set_class(not text, "-empty")
+        if not text:
+            return
+        lines = text.split("\n")
+        if self.expanded or len(lines) <= TAIL_LINES:
+            self._output.update(text)
+            return
+        hidden = len(lines) - TAIL_LINES
+        more = f"… {hidden} earlier line{'s' if hidden != 1 else ''} (enter to show)\n"
+        self._output.update(more + "\n".join(lines[-TAIL_LINES:]))
+
+    def action_toggle_output(self) -> None:
+        """Show all the output, or only its tail."""
+        self.expanded = not self.expanded
+        self._render_output()
+
+    def on_click(self) -> None:
+        self.action_toggle_output()

@@ -1,0 +1,151 @@
+"""The multi-line input: Enter sends, Shift+Enter / Ctrl+J newline, Up/Down history, completion."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+from codex_py.tui.files import fuzzy_match
+from codex_py.tui.history import HistoryCursor
+from codex_py.tui.widgets.completion import Candidate, CompletionList
+
+_AT_TOKEN = re.compile(r"(?:^|\s)@(\S*)$")
+
+
+class Composer(TextArea):
+    """Where the user writes. Posts :class:`Composer.Submitted` on Enter."""
+
+    DEFAULT_CSS = """
+    Composer {
+        height: auto;
+        min-height: 3;
+        max-height: 12;
+        border: round $primary 60%;
+        padding: 0 1;
+        background: transparent;
+    }
+    Composer:focus { border: round $primary; }
+    """
+
+    @dataclass
+    class Submitted(Message):
+        """The user pressed Enter with this text."""
+
+        text: str
+
+    def __init__(
+        self,
+        popup: CompletionList,
+        *,
+        history: HistoryCursor,
+        commands: Callable[[], list[Candidate]],
+        files: Callable[[], list[str]],
+        id: str | None = None,
+    ) -> None:
+        super().__init__("", id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.popup = popup
+        self.sent = history
+        self._commands = commands
+        self._files = files
+        self.placeholder = "Ask codex-py to do anything  (/ for commands, @ for files)"
+
+    # --- keys ----------------------------------------------------------------------------
+    async def _on_key(self, event: events.Key) -> None:
+        key = event.key
+        if self.popup.is_open and key in ("up", "down", "tab", "enter", "escape"):
+            self._stop(event)
+            if key == "up":
+                self.popup.move(-1)
+            elif key == "down":
+                self.popup.move(1)
+            elif key == "escape":
+                self.popup.close()
+            else:
+                self._accept(submit=key == "enter")
+            return
+        if key == "enter":
+            self._stop(event)
+            self.submit()
+            return
+        if key in ("shift+enter", "ctrl+j"):
+            self._stop(event)
+            self.insert("\n")
+            return
+        if key == "up" and self.cursor_location[0] == 0 and (not self.text or self.sent.browsing):
+            self._stop(event)
+            previous = self.sent.previous(self.text)
+            if previous is not None:
+                self._show_text(previous)
+            return
+        if key == "down" and self.sent.browsing and self.cursor_location[0] == self.document.line_count - 1:
+            self._stop(event)
+            following = self.sent.next()
+            if following is not None:
+                self._show_text(following)
+            return
+        await super()._on_key(event)
+
+    @staticmethod
+    def _stop(event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+
+    def _show_text(self, text: str) -> None:
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+
+    def submit(self) -> None:
+        """Send the text (if any) and clear the composer."""
+        text = self.text
+        if not text.strip():
+            return
+        self.sent.add(text)
+        self.clear()
+        self.popup.close()
+        self.post_message(self.Submitted(text))
+
+    # --- completion ----------------------------------------------------------------------
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Refresh the popup for the token being typed."""
+        self.update_completion()
+
+    def update_completion(self) -> None:
+        """Show slash commands for ``/word`` at the start, files for ``@token`` at the cursor."""
+        text = self.text
+        if text.startswith("/") and " " not in text and "\n" not in text:
+            word = text[1:].lower()
+            self.popup.show("/", [c for c in self._commands() if c.insert[1:].startswith(word)])
+            return
+        row, col = self.cursor_location
+        before = self.document.get_line(row)[:col]
+        match = _AT_TOKEN.search(before)
+        if match is not None:
+            found = fuzzy_match(match.group(1), self._files(), limit=10)
+            self.popup.show("@", [Candidate("@" + p, p) for p in found])
+            return
+        self.popup.close()
+
+    def _accept(self, *, submit: bool) -> None:
+        choice = self.popup.selected()
+        kind = self.popup.kind
+        self.popup.close()
+        if choice is None:
+            return
+        if kind == "/":
+            self._show_text(choice.insert + " ")
+            if submit:
+                self.submit()
+            return
+        row, col = self.cursor_location
+        before = self.document.get_line(row)[:col]
+        match = _AT_TOKEN.search(before)
+        if match is None:
+            return
+        start = (row, col - len(match.group(1)) - 1)
+        self.replace(choice.insert + " ", start, (row, col))
+        self.popup.close()

@@ -1,0 +1,35 @@
+"""One-line notices in the transcript: errors with a next step, warnings, info, usage."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from textual.content import Content
+from textual.widgets import Static
+
+NoticeKind = Literal["error", "warning", "info", "usage"]
+_MARK = {"error": ("■ ", "$error"), "warning": ("⚠ ", "$warning"), "info": ("• ", "$accent"), "usage": ("", "")}
+
+
+class Notice(Static):
+    """A message from codex-py itself (not the model)."""
+
+    DEFAULT_CSS = """
+    Notice { margin: 1 0 0 0; padding: 0 1; }
+    Notice.-usage { margin: 0; color: $text-muted; text-align: right; }
+    Notice.-info { color: $text-muted; }
+    """
+
+    def __init__(self, message: str, kind: NoticeKind = "info", hint: str = "") -> None:
+        mark, style = _MARK[kind]
+        parts: list[str | tuple[str, str]] = [(mark, style), (message, "$text-error" if kind == "error" else "")]
+        if hint:
+            parts.append(("\n  → " + hint, "italic"))
+        super().__init__(Content.assemble(*parts), markup=False, classes=f"-{kind}")
+        self.message = message
+        self.kind = kind
+        self.hint = hint
+
+    def plain_text(self) -> str:
+        """For the terminal scrollback after an inline run."""
+        return self.message + (f"\n  → {self.hint}" if self.hint else "")
