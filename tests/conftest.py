@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.plugin import fake_provider  # noqa: F401  (fixture: the loopback fake model server)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = Path(os.environ.get("CODEX_PY_CONFORMANCE", REPO_ROOT.parent / "shared" / "conformance"))
 
