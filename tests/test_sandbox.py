@@ -7,7 +7,6 @@ must fail under read-only and workspace-write and succeed under danger-full-acce
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_py.sandbox.landlock import build_ruleset, landlock_abi
+from codex_py.sandbox.landlock import Ruleset, build_ruleset, landlock_abi
 from codex_py.sandbox.policy import SandboxPolicy, sandbox_status, sandboxed_command
 from codex_py.tools.shell import run_command
 
@@ -182,8 +181,8 @@ async def test_sandboxed_command_cannot_signal_processes_outside(layout: Layout)
         victim.wait()
 
 
-def _helper(spec: dict[str, object], *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-S", "-E", str(HELPER), json.dumps(spec), "--", *argv]
+def _helper(ruleset: Ruleset, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-S", "-E", str(HELPER), *ruleset.to_args(), "--", *argv]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
 
 
@@ -207,14 +206,14 @@ def test_helper_reports_a_missing_command_and_usage(layout: Layout) -> None:
     missing = _helper(spec, "no-such-command-xyz", cwd=layout.ws)
     assert missing.returncode == 127
     assert "command not found: no-such-command-xyz" in missing.stderr
-    usage = subprocess.run([sys.executable, str(HELPER), "{}"], capture_output=True, text=True, check=False)
+    usage = subprocess.run([sys.executable, str(HELPER), "7", "--"], capture_output=True, text=True, check=False)
     assert usage.returncode == 2
     assert "usage:" in usage.stderr
 
 
 @needs_landlock
 def test_helper_fails_closed_on_a_bad_spec(layout: Layout) -> None:
-    bad = _helper({"abi": ABI, "fs": 0, "net": 0, "scoped": 0, "rules": []}, "true", cwd=layout.ws)
+    bad = _helper(Ruleset(ABI, 0, 0, 0, []), "true", cwd=layout.ws)
     assert bad.returncode == 1
     assert "could not apply the Landlock sandbox" in bad.stderr
 
@@ -252,3 +251,13 @@ def test_policy_from_config_resolves_roots(tmp_path: Path) -> None:
     assert policy.can_write(tmp_path / "extra" / "f")
     assert not policy.can_write(tmp_path / ".git" / "config")
     assert not policy.can_write(Path("/etc/passwd"))
+
+
+@needs_landlock
+async def test_roots_with_odd_characters_are_passed_exactly(tmp_path: Path) -> None:
+    ws = tmp_path / "work space\nwith -- odd"
+    ws.mkdir()
+    policy = SandboxPolicy("workspace-write", ws, temp_roots=[])
+    result = await run_command(["sh", "-c", "echo ok > f.txt"], cwd=ws, timeout_ms=20_000, policy=policy)
+    assert result.exit_code == 0, result.output
+    assert (ws / "f.txt").read_text() == "ok\n"

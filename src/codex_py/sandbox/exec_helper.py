@@ -1,8 +1,9 @@
-"""Sandbox exec helper: ``python -S -E exec_helper.py SPEC_JSON -- argv...``.
+"""Sandbox exec helper: ``python -S -E exec_helper.py RULESET_WORDS... -- argv...``.
 
-Applies the Landlock spec (see ``landlock.build_ruleset``) to itself, then replaces itself with argv
+Applies the Landlock ruleset (``landlock.Ruleset.to_args``) to itself, then replaces itself with argv
 through ``os.execvp``. Run by path (not ``-m``) so that nothing but the standard library and
-``landlock.py`` (found next to this file through ``sys.path[0]``) is imported: start-up stays small.
+``landlock.py`` (found next to this file through ``sys.path[0]``) is imported — no json, no typing: start-up
+stays near a bare interpreter's.
 
 Exit codes when argv never starts: 127 command not found, 126 not executable, 1 sandbox failure
 (the message names Landlock, so the sandbox-denial heuristic sees it). It never runs argv unsandboxed.
@@ -10,25 +11,25 @@ Exit codes when argv never starts: 127 command not found, 126 not executable, 1 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 
 def main(args: list[str]) -> int:
     """Entry point; returns an exit code only when argv could not be executed."""
-    if len(args) < 3 or args[1] != "--":
-        sys.stderr.write("usage: exec_helper.py SPEC_JSON -- COMMAND [ARGS...]\n")
+    if "--" not in args or args.index("--") == len(args) - 1:
+        sys.stderr.write("usage: exec_helper.py RULESET_WORDS... -- COMMAND [ARGS...]\n")
         return 2
     if __package__:
-        from codex_py.sandbox.landlock import restrict_self
+        from codex_py.sandbox.landlock import Ruleset, restrict_self
     else:  # run by path: sys.path[0] is this folder
-        from landlock import restrict_self  # type: ignore[import-not-found,no-redef,unused-ignore]
+        from landlock import Ruleset, restrict_self  # type: ignore[import-not-found,no-redef,unused-ignore]
 
-    argv = args[2:]
+    split = args.index("--")  # ruleset words are numbers and absolute paths, never "--"
+    argv = args[split + 1 :]
     try:
-        restrict_self(json.loads(args[0]))
-    except (OSError, ValueError, KeyError) as exc:
+        restrict_self(Ruleset.from_args(args[:split]))
+    except (OSError, ValueError) as exc:
         sys.stderr.write(f"codex-py: could not apply the Landlock sandbox ({exc}); the command did not run\n")
         return 1
     try:

@@ -1,7 +1,7 @@
 """Linux Landlock through ctypes: ABI detection, access-right sets per ABI, and ``restrict_self``.
 
-This module imports only the standard library (``ctypes``, ``os``, ``sys``): the sandbox exec helper
-runs it in a fresh ``python -S`` process before ``execvp`` and must start fast.
+This module imports only ``ctypes``, ``os`` and ``sys`` (not even ``typing``: annotations are strings): the
+sandbox exec helper runs it in a fresh ``python -S`` process before ``execvp`` and must start fast.
 
 Only *write-like* filesystem rights are handled, so reading and executing stay allowed everywhere;
 writes are allowed only beneath the rule paths. Network rules (ABI >= 4) handle TCP bind/connect with
@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from typing import Any
 
 # syscall numbers are the same on every architecture Landlock supports (unified table, Linux >= 5.13)
 _SYS_CREATE_RULESET = 444
@@ -82,7 +81,7 @@ class _RulesetAttr(ctypes.Structure):
     )
 
 
-def _libc() -> Any:
+def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
     return libc
@@ -120,11 +119,35 @@ def handled_fs(abi: int) -> int:
     return rights
 
 
-def build_ruleset(writable: list[str], *, network: bool, abi: int) -> dict[str, Any]:
-    """The Landlock spec for a sandbox writing only beneath ``writable`` (plus the ``DEVICE_FILES``).
+class Ruleset:
+    """What to restrict: handled fs/net rights, scopes, and (path, allowed fs rights) rules."""
 
-    ``network=False`` denies TCP bind/connect where the ABI has network rules (>= 4). The result is a
-    JSON-able dict that ``restrict_self`` (in the exec helper) applies.
+    __slots__ = ("abi", "fs", "net", "rules", "scoped")
+
+    def __init__(self, abi: int, fs: int, net: int, scoped: int, rules: list[tuple[str, int]]) -> None:
+        self.abi, self.fs, self.net, self.scoped, self.rules = abi, fs, net, scoped, rules
+
+    def to_args(self) -> list[str]:
+        """Encode as argv words (paths stay exact whatever characters they hold)."""
+        words = [str(self.abi), str(self.fs), str(self.net), str(self.scoped)]
+        for path, access in self.rules:
+            words += [str(access), path]
+        return words
+
+    @classmethod
+    def from_args(cls, words: list[str]) -> Ruleset:
+        """Decode ``to_args`` output; raises ``ValueError`` on malformed input."""
+        if len(words) < 4 or len(words) % 2:
+            raise ValueError("malformed Landlock ruleset arguments")
+        abi, fs, net, scoped = (int(w) for w in words[:4])
+        rules = [(words[i + 1], int(words[i])) for i in range(4, len(words), 2)]
+        return cls(abi, fs, net, scoped, rules)
+
+
+def build_ruleset(writable: list[str], *, network: bool, abi: int) -> Ruleset:
+    """The ruleset for a sandbox writing only beneath ``writable`` (plus the ``DEVICE_FILES``).
+
+    ``network=False`` denies TCP bind/connect where the ABI has network rules (>= 4).
     """
     fs = handled_fs(abi)
     rules: list[tuple[str, int]] = [(path, fs) for path in writable]
@@ -135,24 +158,23 @@ def build_ruleset(writable: list[str], *, network: bool, abi: int) -> dict[str, 
     scoped = 0
     if abi >= 6:
         scoped = SCOPE_SIGNAL if network else SCOPE_SIGNAL | SCOPE_ABSTRACT_UNIX_SOCKET
-    return {"abi": abi, "fs": fs, "net": net, "scoped": scoped, "rules": rules}
+    return Ruleset(abi, fs, net, scoped, rules)
 
 
-def restrict_self(spec: dict[str, Any]) -> None:
-    """Apply ``spec`` (from ``build_ruleset``) to this process and its future children; irreversible.
+def restrict_self(ruleset: Ruleset) -> None:
+    """Apply ``ruleset`` to this process and its future children; irreversible.
 
     Rule paths that do not exist are skipped. Raises ``OSError`` when the kernel refuses.
     """
     libc = _libc()
-    abi = int(spec["abi"])
-    attr = _RulesetAttr(int(spec["fs"]), int(spec["net"]), int(spec["scoped"]))
-    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    attr = _RulesetAttr(ruleset.fs, ruleset.net, ruleset.scoped)
+    size = 24 if ruleset.abi >= 6 else 16 if ruleset.abi >= 4 else 8
     fd = libc.syscall(ctypes.c_long(_SYS_CREATE_RULESET), ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if fd < 0:
         _raise("landlock_create_ruleset")
     try:
-        for path, access in spec["rules"]:
-            _add_path_rule(libc, fd, str(path), int(access))
+        for path, access in ruleset.rules:
+            _add_path_rule(libc, fd, path, access)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)):
             _raise("prctl(PR_SET_NO_NEW_PRIVS)")
         if libc.syscall(ctypes.c_long(_SYS_RESTRICT_SELF), ctypes.c_long(fd), ctypes.c_uint32(0)) < 0:
@@ -161,7 +183,7 @@ def restrict_self(spec: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def _add_path_rule(libc: Any, ruleset_fd: int, path: str, access: int) -> None:
+def _add_path_rule(libc: ctypes.CDLL, ruleset_fd: int, path: str, access: int) -> None:
     try:
         path_fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except OSError:

@@ -103,8 +103,6 @@ def sandboxed_command(
     Network off adds ``CODEX_SANDBOX_NETWORK_DISABLED=1``. With no Landlock (``abi == 0``) argv is returned
     unwrapped: the approval layer asks before every command in that case.
     """
-    import json
-
     from codex_py.sandbox.landlock import build_ruleset, landlock_abi
 
     child_env = dict(os.environ if env is None else env)
@@ -113,8 +111,8 @@ def sandboxed_command(
     level = landlock_abi() if abi is None else abi
     if not policy.sandboxed or level <= 0:
         return list(argv), child_env, False
-    spec = build_ruleset([str(p) for p in policy.write_roots()], network=policy.allows_network, abi=level)
-    wrapped = [sys.executable, "-S", "-E", str(_HELPER), json.dumps(spec, separators=(",", ":")), "--", *argv]
+    ruleset = build_ruleset([str(p) for p in policy.write_roots()], network=policy.allows_network, abi=level)
+    wrapped = [sys.executable, "-S", "-E", str(_HELPER), *ruleset.to_args(), "--", *argv]
     return wrapped, child_env, True
 
 
