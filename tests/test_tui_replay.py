@@ -165,4 +165,4 @@ async def test_approval_modal_keys(tmp_path: Path, keys: list[str], decision: ev
         assert result.decision is decision
         assert result.reason == reason
         await pilot.pause()
-        assert app.screen is app.chat
+        assert not isinstance(app.screen, ApprovalScreen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -91,6 +92,9 @@ class CodexApp(App[int]):
         from codex_py.errors import CodexPyError, NoCredentialsError
 
         self.chat.status_bar.update("connecting…")
+        if self._factory is None and not await asyncio.to_thread(_has_credentials, self.config):
+            self.show_onboarding()
+            return
         try:
             session = await self._create(self.config, resume)
         except NoCredentialsError as exc:
@@ -168,3 +172,9 @@ class CodexApp(App[int]):
         """Ctrl+D on an empty composer quits."""
         if self.screen is self.chat and not self.chat.composer.text:
             self.exit(0)
+
+
+def _has_credentials(config: Config) -> bool:
+    from codex_py.login.resolve import has_credentials
+
+    return has_credentials(config, config.provider)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -216,15 +215,14 @@ async def cmd_logout(screen: ChatScreen, args: str) -> None:
         if choice is None:
             return
         try:
-            flows = importlib.import_module("codex_py.login.flows")
+            from codex_py.login.status import logout
 
-            result = flows.logout(screen.codex.config, None if choice == "all" else choice, choice == "all")
-            if asyncio.iscoroutine(result):
-                await result
+            config = screen.codex.config
+            messages = await asyncio.to_thread(logout, config, None if choice == "all" else choice, choice == "all")
         except Exception as exc:
             screen.notice(f"logout failed: {exc}", "error", getattr(exc, "hint", "") or "try `codex-py logout`")
             return
-        screen.notice(f"Signed out ({choice}).", "info")
+        screen.notice("\n".join(messages) or f"Nothing was stored for {choice}.", "info")
 
     _run_in_worker(screen, flow())
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -114,9 +113,9 @@ class OnboardingScreen(Screen[str | None]):
     @work(exclusive=True, group="login", exit_on_error=False)
     async def _save_key(self, way: Way, key: str) -> None:
         try:
-            flows = importlib.import_module("codex_py.login.flows")
+            from codex_py.login.apikey import save_api_key
 
-            await _maybe_await(flows.save_api_key(self.config, way.family, key))
+            await asyncio.to_thread(save_api_key, self.config, way.family, key)
         except Exception as exc:  # the login code words its own errors; never echo the key
             self._status(_describe(exc), error=True)
             return
@@ -132,15 +131,20 @@ class OnboardingScreen(Screen[str | None]):
             return await self._paste
 
         try:
-            flows = importlib.import_module("codex_py.login.flows")
+            if way.id == "chatgpt":
+                from codex_py.login.chatgpt import login_chatgpt
 
-            run = flows.login_chatgpt if way.id == "chatgpt" else flows.login_claude
-            await _maybe_await(run(self.config, open_browser=True, on_url=self._show_url, paste=paste))
+                result = await login_chatgpt(self.config, open_browser=True, on_url=self._show_url, paste=paste)
+            else:
+                from codex_py.login.claude import login_claude
+
+                result = await login_claude(self.config, open_browser=True, on_url=self._show_url, paste=paste)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._status(_describe(exc), error=True)
             return
+        self.app.notify(f"Signed in: {result.mode}" + (f" ({result.account})" if result.account else ""))
         self.dismiss(way.family)
 
     def _show_url(self, url: str) -> None:
@@ -172,14 +176,6 @@ class OnboardingScreen(Screen[str | None]):
         self.query_one("#ways", OptionList).focus()
 
 
-async def _maybe_await(value: Any) -> Any:
-    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
-        return await value
-    return value
-
-
 def _describe(exc: Exception) -> str:
     hint = getattr(exc, "hint", "")
-    if isinstance(exc, ImportError):
-        return "Signing in from the app is not available in this build: run `codex-py login --provider ...`."
     return f"{exc}" + (f" ({hint})" if hint else "")
