@@ -309,3 +309,20 @@ def test_exec_path_imports_no_textual(fake: FakeProvider, workdir: Path) -> None
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line}
     assert "codex_py.exec.human" in imported, "the exec path ran"
     assert not any(name == "textual" or name.startswith("textual.") for name in imported)
+
+
+def test_reader_leaving_stops_the_run_quietly(fake: FakeProvider, workdir: Path) -> None:
+    fake.script(Reply(text="one two three four five six", delay=0.05, reasoning="r"))
+    proc = _spawn("--json", *QUIET, "talk", cwd=workdir)
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = json.loads(proc.stdout.readline())
+        assert first["type"] == "thread.started"
+        proc.stdout.close()  # like `| head -1`
+        stderr = proc.stderr.read()
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 141
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert UserMessage.of("talk") in load_rollout(list_rollouts(resolve_paths())[0][1]).items

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 130, 143
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_BROKEN_PIPE = 0, 1, 130, 143, 141
 
 
 @dataclass(slots=True)
@@ -46,12 +46,23 @@ class _Run:
         if not self.ready:  # e.g. a warning while the session is built: after thread.started
             self.early.append(event)
             return
-        self.output(event)
+        self._emit(event)
+
+    def _emit(self, event: AgentEvent) -> None:
+        try:
+            self.output(event)
+        except BrokenPipeError:  # the reader left (`| head`): stop like a pipeline would, rollout intact
+            self.output = _discard
+            _silence_stdout()
+            if self.signal_code is None:
+                self.signal_code = EXIT_BROKEN_PIPE
+                if self.task is not None and not self.task.done():
+                    self.task.cancel()
 
     def start(self) -> None:
         self.ready = True
         for event in self.early:
-            self.output(event)
+            self._emit(event)
         self.early.clear()
 
     def exit_code(self) -> int:
@@ -64,6 +75,20 @@ class _Run:
         if isinstance(self.outcome, TurnAborted):
             return EXIT_INTERRUPTED
         return EXIT_FAILED
+
+
+def _discard(event: AgentEvent) -> None:
+    return None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _warn_outside_git(config: Config) -> None:
@@ -113,7 +138,13 @@ async def _main(config: Config, prompt: str, run: _Run, resume: ResumeTarget | N
     try:
         session = await create_session(config, run.sink, interactive=False, resume=resume)
         if thread_started is not None:
-            thread_started(session.session_id)
+            try:
+                thread_started(session.session_id)
+            except BrokenPipeError:
+                run.output = _discard
+                _silence_stdout()
+                run.signal_code = EXIT_BROKEN_PIPE
+                return
         run.start()
         run.task = asyncio.create_task(session.run_turn(prompt))
         try:
