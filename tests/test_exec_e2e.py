@@ -326,3 +326,21 @@ def test_reader_leaving_stops_the_run_quietly(fake: FakeProvider, workdir: Path)
     assert proc.returncode == 141
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
     assert UserMessage.of("talk") in load_rollout(list_rollouts(resolve_paths())[0][1]).items
+
+
+def test_the_api_key_never_reaches_rollout_log_or_output(
+    fake: FakeProvider, workdir: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-fake-DO-NOT-LEAK-0123456789abcdef"
+    config = isolated_home / "config.toml"
+    # log_level at the top level, env_key into the [model_providers.fake] table that ends the file
+    config.write_text('log_level = "debug"\n' + config.read_text() + 'env_key = "FAKE_PROVIDER_KEY"\n')
+    monkeypatch.setenv("FAKE_PROVIDER_KEY", secret)
+    fake.script(HttpError(500, message=f"upstream echoed Bearer {secret}", should_retry=False))
+    out = run("--json", *QUIET, "hi", cwd=workdir)
+    assert out.returncode == 1
+    assert fake.last_request.headers["Authorization"] == f"Bearer {secret}", "the key was really used"
+    written = [p.read_text() for p in isolated_home.rglob("*") if p.is_file() and p.name != "config.toml"]
+    assert any("session_meta" in text for text in written) and any("DEBUG" in text for text in written)
+    for text in [out.stdout, out.stderr, *written]:
+        assert secret not in text
