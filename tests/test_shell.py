@@ -195,3 +195,11 @@ def test_truncation_by_bytes_keeps_characters_whole() -> None:
     assert tail == "é" * 250
     assert "…4500 chars truncated…" in cut
     assert truncate_middle("short", max_bytes=10, max_lines=1) == "short"
+
+
+async def test_a_failing_output_callback_is_not_swallowed(tmp_path: Path) -> None:
+    def broken(chunk: str) -> None:
+        raise RuntimeError("sink broke")
+
+    with pytest.raises(RuntimeError, match="sink broke"):
+        await run_command(["echo", "x"], cwd=tmp_path, timeout_ms=10_000, policy=full(tmp_path), on_output=broken)

@@ -117,8 +117,10 @@ async def run_command(
     finally:
         if not pump.done():
             pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+        (pumped,) = await asyncio.gather(pump, return_exceptions=True)
         capture.finish()
+    if isinstance(pumped, Exception) and not isinstance(pumped, asyncio.CancelledError):
+        raise pumped  # a failing on_output callback is a bug in the caller: do not hide it
 
     output = capture.text()
     code = proc.returncode if proc.returncode is not None else -1
