@@ -49,15 +49,22 @@ class _Run:
         self._emit(event)
 
     def _emit(self, event: AgentEvent) -> None:
+        self.guarded(self.output, event)
+
+    def guarded(self, write: Callable[[Any], object], arg: Any) -> bool:
+        """Call ``write(arg)``; if the reader left (`| head`), stop like a pipeline would (exit 141,
+        the turn cancelled, the rollout intact) and return False."""
         try:
-            self.output(event)
-        except BrokenPipeError:  # the reader left (`| head`): stop like a pipeline would, rollout intact
+            write(arg)
+        except BrokenPipeError:
             self.output = _discard
             _silence_stdout()
             if self.signal_code is None:
                 self.signal_code = EXIT_BROKEN_PIPE
                 if self.task is not None and not self.task.done():
                     self.task.cancel()
+            return False
+        return True
 
     def start(self) -> None:
         self.ready = True
@@ -137,14 +144,8 @@ async def _main(config: Config, prompt: str, run: _Run, resume: ResumeTarget | N
     session: Session | None = None
     try:
         session = await create_session(config, run.sink, interactive=False, resume=resume)
-        if thread_started is not None:
-            try:
-                thread_started(session.session_id)
-            except BrokenPipeError:
-                run.output = _discard
-                _silence_stdout()
-                run.signal_code = EXIT_BROKEN_PIPE
-                return
+        if thread_started is not None and not run.guarded(thread_started, session.session_id):
+            return
         run.start()
         run.task = asyncio.create_task(session.run_turn(prompt))
         try:
