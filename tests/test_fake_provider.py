@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -12,6 +16,7 @@ import pytest
 
 from tests.support import Call, FakeProvider, HttpError, RateLimits, RecordedRequest, Reply, StreamError, Usage
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 USER: Any = [{"role": "user", "content": "x"}]
 SHELL_ARGS = '{"command":["ls","-la"],"workdir":"/tmp/project"}'
 PATCH = "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch\n"
@@ -50,8 +55,15 @@ def messages_final(fake: FakeProvider) -> Any:
 
 def chat_final(fake: FakeProvider, **options: Any) -> Any:
     """Stream one Chat Completions request with the OpenAI SDK and return the accumulated completion."""
-    with oai(fake).chat.completions.stream(model="gpt-test", messages=USER, **options) as stream:
+    options.setdefault("model", "gpt-test")
+    with oai(fake).chat.completions.stream(messages=USER, **options) as stream:
         return stream.get_final_completion()
+
+
+def seen_response_events(fake: FakeProvider, seen: list[str]) -> None:
+    """Stream one Responses request with the OpenAI SDK, appending each event type to ``seen``."""
+    with oai(fake).responses.stream(model="gpt-5", input="x") as stream:
+        seen.extend(event.type for event in stream)
 
 
 # --- the three dialects, parsed by the official SDKs
@@ -239,3 +251,208 @@ def test_stream_error_after_200_in_each_dialect(fake_provider: FakeProvider) -> 
     assert events[-1]["type"] == "response.failed"
     assert events[-1]["response"]["error"] == {"code": "context_length_exceeded", "message": "too long"}
     assert not any(e["type"] == "response.completed" for e in events)
+
+
+def test_truncated_replies_end_as_each_service_reports_them(fake_provider: FakeProvider) -> None:
+    fake_provider.script(*[Reply(text="cut off", stop="length")] * 3)
+    with oai(fake_provider).responses.stream(model="gpt-5", input="x") as stream:
+        terminal = [e for e in stream if e.type.startswith("response.") and e.type.count(".") == 1][-1]
+    assert terminal.type == "response.incomplete"
+    assert terminal.response.incomplete_details is not None
+    assert terminal.response.incomplete_details.reason == "max_output_tokens"
+    with pytest.raises(openai.LengthFinishReasonError) as length:
+        chat_final(fake_provider)
+    assert length.value.completion.choices[0].finish_reason == "length"
+    assert messages_final(fake_provider).stop_reason == "max_tokens"
+
+
+def test_responses_error_event_variant(fake_provider: FakeProvider) -> None:
+    error = StreamError(
+        "Rate limit reached. Please try again in 1.5s.", code="rate_limit_exceeded", responses_event="error"
+    )
+    fake_provider.script(Reply(text="a", error=error))
+    events = sse_events(fake_provider, "/responses", {"model": "m", "stream": True})
+    assert events[-1]["type"] == "error"
+    assert (events[-1]["code"], events[-1]["message"]) == ("rate_limit_exceeded", error.message)
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+
+
+# --- Chat Completions quirks of other servers
+
+
+def test_chat_options_for_servers_without_done_finish_reason_or_separate_usage(fake_provider: FakeProvider) -> None:
+    fake_provider.script(
+        Reply(text="hi", reasoning="hmm", chat_reasoning_field="reasoning", chat_done=False, chat_usage="last_choice")
+    )
+    fake_provider.script(Reply(text="hi", chat_finish_reason=False, chat_usage="omit"))
+    body = {"model": "m", "stream": True, "stream_options": {"include_usage": True}}
+    with httpx.Client() as client, client.stream("POST", fake_provider.base_url + "/chat/completions", json=body) as r:
+        lines = [line for line in r.iter_lines() if line]
+    assert lines[-1] != "data: [DONE]"
+    last = json.loads(lines[-1][6:])
+    assert last["choices"][0]["finish_reason"] == "stop" and last["usage"]["prompt_tokens"] == 12
+    deltas = [json.loads(line[6:])["choices"][0]["delta"] for line in lines]
+    assert [d["reasoning"] for d in deltas if "reasoning" in d] == ["hmm"]
+
+    chunks = sse_events(fake_provider, "/chat/completions", body)
+    assert all(c["choices"] and c["choices"][0]["finish_reason"] is None for c in chunks)
+    assert all(c.get("usage") is None for c in chunks)
+    assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == "hi"
+
+
+# --- transport behaviour
+
+
+def test_dropped_connection_leaves_the_chunked_body_unterminated(fake_provider: FakeProvider) -> None:
+    fake_provider.script(Reply(text="one two three", drop_after=-1), Reply(text="again"))
+    seen: list[str] = []
+    with pytest.raises(openai.APIConnectionError):
+        seen_response_events(fake_provider, seen)
+    assert "response.output_item.done" in seen and "response.completed" not in seen
+    # the server keeps serving after a dropped connection
+    assert oai(fake_provider).responses.create(model="gpt-5", input="x").output_text == "again"
+
+
+def test_stall_blocks_one_stream_while_other_connections_are_served(fake_provider: FakeProvider) -> None:
+    fake_provider.script(Reply(text="slow reply", stall_after=2), Reply(text="fast"))
+    url = fake_provider.base_url + "/chat/completions"
+    body = {"model": "m", "stream": True}
+    with httpx.Client(timeout=httpx.Timeout(10, read=0.5)) as slow, slow.stream("POST", url, json=body) as resp:
+        lines = resp.iter_lines()
+        first = [next(lines) for _ in range(2)]  # the role chunk and its blank separator
+        assert first[0].startswith("data: ")
+        assert chat_final(fake_provider).choices[0].message.content == "fast"
+        with pytest.raises(httpx.ReadTimeout):
+            list(lines)
+
+
+def test_stall_for_a_while_then_finishes_the_stream(fake_provider: FakeProvider) -> None:
+    fake_provider.script(Reply(text="patience pays", stall_after=3, stall_seconds=0.05, drop_after=None))
+    assert messages_final(fake_provider).content[0].text == "patience pays"
+
+
+def test_client_cancelling_a_slow_stream_does_not_break_the_server(fake_provider: FakeProvider) -> None:
+    fake_provider.script(Reply(text_chunks=["x"] * 1000, delay=0.01), Reply(text="next"))
+    with httpx.Client() as client:
+        with client.stream("POST", fake_provider.base_url + "/messages", json={"stream": True}) as resp:
+            first = next(resp.iter_lines())
+        assert first == "event: message_start"
+    assert messages_final(fake_provider).content[0].text == "next"
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(fake_provider: FakeProvider) -> None:
+    fake_provider.default = Reply(text="again and again")
+    with httpx.Client() as client:
+        for path in ("/responses", "/chat/completions", "/messages"):
+            with client.stream("POST", fake_provider.base_url + path, json={"stream": True}) as resp:
+                assert b"again" in resp.read()
+        assert client.get(fake_provider.base_url + "/models").status_code == 200
+    ports = {r.client_port for r in fake_provider.requests}
+    assert len(fake_provider.requests) == 4 and len(ports) == 1
+
+
+def test_concurrent_connections_each_get_their_own_dynamic_reply(fake_provider: FakeProvider) -> None:
+    fake_provider.default = lambda request: Reply(text=f"echo {request.json['model']}", delay=0.001)
+    models = [f"model-{i}" for i in range(12)]
+    with ThreadPoolExecutor(max_workers=len(models)) as pool:
+        results = list(pool.map(lambda m: chat_final(fake_provider, model=m).choices[0].message.content, models))
+    assert results == [f"echo {m}" for m in models]
+    assert sorted(r.json["model"] for r in fake_provider.wait_for_requests(12)) == sorted(models)
+
+
+# --- scripting
+
+
+def test_script_running_out_is_a_clear_500_that_sdks_do_not_retry(fake_provider: FakeProvider) -> None:
+    fake_provider.script(Reply(text="only one"))
+    client = openai.OpenAI(base_url=fake_provider.base_url, api_key="sk-test-key")  # default retries stay on
+    assert client.responses.create(model="gpt-5", input="x").output_text == "only one"
+    with pytest.raises(openai.InternalServerError, match=r"script ran out after 1 model requests.*fake\.script"):
+        client.responses.create(model="gpt-5", input="x")
+    assert len(fake_provider.requests) == 2 and fake_provider.pending == 0
+
+
+def test_a_failing_script_callable_is_reported_in_the_answer(fake_provider: FakeProvider) -> None:
+    def broken(request: RecordedRequest) -> Reply:
+        raise KeyError("missing-field")
+
+    fake_provider.script(broken)
+    with pytest.raises(anthropic.InternalServerError, match="missing-field"):
+        messages_final(fake_provider)
+
+
+def test_non_streaming_requests_get_the_same_reply_as_json(fake_provider: FakeProvider) -> None:
+    fake_provider.default = FULL
+    response = oai(fake_provider).responses.create(model="gpt-5", input="x")
+    assert response.output_text == FULL.text and [o.type for o in response.output][-1] == "function_call"
+    completion = oai(fake_provider).chat.completions.create(model="m", messages=USER)
+    assert completion.choices[0].message.tool_calls is not None
+    assert completion.choices[0].message.content == FULL.text
+    message = ant(fake_provider).messages.create(model="claude-test-model", max_tokens=10, messages=USER)
+    assert [b.type for b in message.content] == ["thinking", "text", "tool_use", "tool_use"]
+    assert message.usage.output_tokens == 80 and message.stop_reason == "tool_use"
+
+
+def test_rate_limit_headers_and_extra_headers_on_success(fake_provider: FakeProvider) -> None:
+    limits = RateLimits(requests_remaining=3, reset_seconds=2)
+    fake_provider.script(*[Reply(text="ok", rate_limits=limits, headers={"openai-model": "gpt-5-rerouted"})] * 2)
+    with httpx.Client() as client:
+        openai_side = client.post(fake_provider.base_url + "/responses", json={"stream": True})
+        anthropic_side = client.post(fake_provider.base_url + "/messages", json={"stream": True})
+    assert openai_side.headers["x-ratelimit-remaining-requests"] == "3"
+    assert openai_side.headers["x-ratelimit-reset-requests"] == "2s"
+    assert openai_side.headers["openai-model"] == "gpt-5-rerouted"
+    assert openai_side.headers["x-request-id"].startswith("req_")
+    assert anthropic_side.headers["anthropic-ratelimit-requests-remaining"] == "3"
+    assert anthropic_side.headers["anthropic-ratelimit-tokens-reset"].endswith("Z")
+    assert anthropic_side.headers["request-id"].startswith("req_")
+
+
+def test_model_listing_in_openai_and_anthropic_shapes(fake_provider: FakeProvider) -> None:
+    fake_provider.models = ["gpt-5", "claude-opus"]
+    assert [m.id for m in oai(fake_provider).models.list()] == ["gpt-5", "claude-opus"]
+    assert [m.id for m in ant(fake_provider).models.list()] == ["gpt-5", "claude-opus"]
+
+
+def test_unknown_route_is_a_404_naming_it(fake_provider: FakeProvider) -> None:
+    with httpx.Client() as client:
+        resp = client.post(fake_provider.base_url + "/embeddings", json={})
+    assert resp.status_code == 404
+    assert resp.json()["error"]["message"] == "fake provider: no route for POST /v1/embeddings"
+
+
+def test_chunked_request_bodies_are_read_and_recorded(fake_provider: FakeProvider) -> None:
+    fake_provider.script(Reply(text="ok"))
+    payload = json.dumps({"model": "chunky", "stream": True}).encode()
+    with httpx.Client() as client:
+        resp = client.post(fake_provider.base_url + "/chat/completions", content=iter([payload[:5], payload[5:]]))
+    assert resp.status_code == 200
+    request = fake_provider.last_request
+    assert request.headers["transfer-encoding"] == "chunked" and request.json == {"model": "chunky", "stream": True}
+
+
+def test_a_hundred_thousand_deltas_arrive_intact(fake_provider: FakeProvider) -> None:
+    pieces = [f"t{i} " for i in range(100_000)]
+    fake_provider.script(Reply(text_chunks=pieces, usage=None))
+    events = sse_events(fake_provider, "/responses", {"model": "m", "stream": True})
+    deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+    assert deltas == pieces
+    assert events[-1]["type"] == "response.completed" and events[-1]["response"]["usage"] is None
+
+
+def test_standalone_server_prints_its_base_url_and_serves_the_default_reply() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_provider", "--port", "0", "--text", "standalone hello"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/v1")
+        client = openai.OpenAI(base_url=base_url, api_key="sk-test-key", max_retries=0)
+        assert client.responses.create(model="gpt-5", input="x").output_text == "standalone hello"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -16,6 +16,7 @@ Run ``python -m tests.support.fake_provider --port 0`` for a standalone server.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import select
 import socket
@@ -93,7 +94,8 @@ class FakeProvider:
     def start(self) -> FakeProvider:
         """Start serving in a daemon thread (idempotent)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, name="fake-provider", daemon=True)
+            serve = functools.partial(self._server.serve_forever, poll_interval=0.02)
+            self._thread = threading.Thread(target=serve, name="fake-provider", daemon=True)
             self._thread.start()
         return self
 
