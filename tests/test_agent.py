@@ -289,3 +289,47 @@ async def test_provider_error_fails_the_turn_with_hint(fake_provider: FakeProvid
     assert not sink.of(AgentMessage)
     calls = [i for i in session.history if isinstance(i, ToolCall)]
     assert calls == []
+
+
+async def test_escalation_approved_for_the_session_runs_outside_the_sandbox(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    from codex_py.sandbox.landlock import landlock_abi
+
+    if landlock_abi() == 0:
+        pytest.skip("Landlock is not available on this kernel")
+    workspace, outside = tmp_path / "ws", Path.home() / f".codex-py-test-{tmp_path.name}"
+    workspace.mkdir()
+    outside.mkdir()
+    try:
+        argv = ["bash", "-c", f"echo hi >> {outside}/f"]
+        calls = [shell(argv, f"c{i}", sandbox_permissions="require_escalated") for i in (1, 2)]
+        fake_provider.script(Reply(tool_calls=[calls[0]]), Reply(tool_calls=[calls[1]]), Reply(text="done"))
+        sink = Sink(lambda req: ApprovalResult(Decision.APPROVE_SESSION))
+        session, _ = make_session(fake_provider, workspace, "chat", sink=sink, approval="on-request")
+        await session.run_turn("write outside")
+        await session.aclose()
+        assert len(sink.of(ApprovalRequest)) == 1  # the second run was approved for the session
+        assert (outside / "f").read_text() == "hi\nhi\n"
+    finally:
+        import shutil
+
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+async def test_escalation_request_under_never_is_refused_with_codex_text(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    from codex_py.sandbox.landlock import landlock_abi
+
+    if landlock_abi() == 0:
+        pytest.skip("Landlock is not available on this kernel")
+    fake_provider.script(
+        Reply(tool_calls=[shell(["touch", "/etc/x"], "c1", sandbox_permissions="require_escalated")]),
+        Reply(text="ok"),
+    )
+    session, _ = make_session(fake_provider, tmp_path, "chat", approval="never")
+    await session.run_turn("escalate")
+    await session.aclose()
+    output = tool_outputs(fake_provider.requests[1].json, "chat")["c1"]
+    assert "you should not ask for escalated permissions" in output

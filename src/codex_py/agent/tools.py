@@ -99,7 +99,7 @@ class ToolRunner:
 
     # --- shell -----------------------------------------------------------------------------
     async def _shell(self, call: ToolCall, argv: list[str], args: dict[str, Any]) -> ToolResult:
-        from codex_py.sandbox.approvals import after_failure, assess_command
+        from codex_py.sandbox.approvals import after_failure, assess_command, escalation_refusal
         from codex_py.sandbox.landlock import landlock_abi
         from codex_py.tools.apply_patch import extract_patch_from_argv
 
@@ -123,9 +123,11 @@ class ToolRunner:
         )
         if verdict == "run" and outside and not _approved(argv, self.approved_prefixes):
             verdict = "ask"
-        unsandboxed = False
+        # a command approved for the session that asks to escalate runs outside the sandbox again
+        unsandboxed = verdict == "run" and escalate and _approved(argv, self.approved_prefixes)
         if verdict == "reject":
-            return self._declined_command(call, argv, workdir, "rejected by the approval policy")
+            why = escalation_refusal(self.config.approval_policy) if escalate else "rejected by the approval policy"
+            return self._declined_command(call, argv, workdir, why)
         if verdict == "ask":
             reason = args.get("justification") or (
                 "runs outside the workspace"
