@@ -56,6 +56,8 @@ class FakeOAuth:
     deny: bool = False
     tamper_state: bool = False
     cannot_create_keys: bool = False
+    reject_backend: bool = False
+    """The ChatGPT backend answers 401 to every request."""
     token_endpoint_down: bool = False
     """Token endpoint answers 503 (the server is up, the endpoint is not)."""
     refreshes: int = 0
@@ -311,7 +313,7 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         if path.startswith("/backend-api/"):
             exp = fake._access.get(self._bearer())
-            ok = exp is not None and exp > time.time()
+            ok = exp is not None and exp > time.time() and not fake.reject_backend
         elif path == "/v1/messages":
             ok = self.headers.get("x-api-key", "") in fake.api_keys or self.headers.get("x-api-key") == "sk-ant-test"
         else:
