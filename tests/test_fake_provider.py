@@ -379,6 +379,9 @@ def test_a_failing_script_callable_is_reported_in_the_answer(fake_provider: Fake
     fake_provider.script(broken)
     with pytest.raises(anthropic.InternalServerError, match="missing-field"):
         messages_final(fake_provider)
+    fake_provider.script(Reply(tool_calls=[Call("shell", "not json")]))
+    with pytest.raises(anthropic.InternalServerError, match="cannot render the reply as messages: JSONDecodeError"):
+        messages_final(fake_provider)
 
 
 def test_non_streaming_requests_get_the_same_reply_as_json(fake_provider: FakeProvider) -> None:
@@ -445,6 +448,7 @@ def test_standalone_server_prints_its_base_url_and_serves_the_default_reply() ->
         [sys.executable, "-m", "tests.support.fake_provider", "--port", "0", "--text", "standalone hello"],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
@@ -455,4 +459,5 @@ def test_standalone_server_prints_its_base_url_and_serves_the_default_reply() ->
         assert client.responses.create(model="gpt-5", input="x").output_text == "standalone hello"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        _, stderr = proc.communicate(timeout=10)
+    assert "Warning" not in stderr

@@ -1,15 +1,27 @@
 """Test support: the loopback fake model provider and its scripting vocabulary.
 
-``fake_provider`` (the pytest fixture) is exported lazily so that importing this package for a standalone
-server or a benchmark does not import pytest.
+Exports are lazy, so ``python -m tests.support.fake_provider`` runs without importing the module twice and
+importing the package for a benchmark does not import pytest (only ``fake_provider``, the fixture, does).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from tests.support.fake_provider import FakeProvider
-from tests.support.replies import Call, Headers, HttpError, RateLimits, RecordedRequest, Reply, StreamError, Usage
+if TYPE_CHECKING:
+    from tests.support.fake_provider import FakeProvider
+    from tests.support.plugin import fake_provider
+    from tests.support.replies import Call, Headers, HttpError, RateLimits, RecordedRequest, Reply, StreamError, Usage
+
+_HOMES = {
+    "FakeProvider": "tests.support.fake_provider",
+    "fake_provider": "tests.support.plugin",
+    **dict.fromkeys(
+        ("Call", "Headers", "HttpError", "RateLimits", "RecordedRequest", "Reply", "StreamError", "Usage"),
+        "tests.support.replies",
+    ),
+}
 
 __all__ = [
     "Call",
@@ -26,8 +38,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "fake_provider":
-        from tests.support.plugin import fake_provider
-
-        return fake_provider
-    raise AttributeError(name)
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'tests.support' has no attribute {name!r}")
+    return getattr(import_module(home), name)

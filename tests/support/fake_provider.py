@@ -20,6 +20,7 @@ import functools
 import json
 import select
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -174,6 +175,11 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     fake: FakeProvider
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that resets or drops its connection is normal here; anything else is a bug worth printing."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -277,7 +283,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = request.json if isinstance(request.json, dict) else {}
         model = str(body.get("model") or _DEFAULT_MODEL[dialect])
-        rendered = _RENDER[dialect](answer, Context(n, model, body))
+        try:
+            rendered = _RENDER[dialect](answer, Context(n, model, body))
+        except Exception as exc:  # e.g. a Call whose arguments are not JSON, sent to the Messages wire
+            err = HttpError(
+                500, message=f"fake provider: cannot render the reply as {dialect}: {exc!r}", should_retry=False
+            )
+            self._send_json(500, *render_http_error(dialect, err, n))
+            return
         headers = id_headers(dialect, n)
         if answer.rate_limits is not None:
             headers.update(rate_limit_headers(dialect, answer.rate_limits))
