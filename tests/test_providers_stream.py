@@ -346,3 +346,17 @@ async def test_non_json_error_body_keeps_status_and_text(fake_provider: FakeProv
     fake_provider.default = HttpError(413, body=b"<html><body>Request Entity Too Large</body></html>")
     end = terminal(await collect(make_client(fake_provider, "messages"), make_request("messages")))
     assert isinstance(end, StreamError) and end.status == 413 and "Request Entity Too Large" in end.message
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_one_keep_alive_connection_serves_consecutive_requests(fake_provider: FakeProvider, wire: str) -> None:
+    fake_provider.script(Reply(text="one"), Reply(text="two"), HttpError(400), Reply(text="three"))
+    client = make_client(fake_provider, wire)
+    try:
+        for _ in range(4):
+            async for _event in client.stream(make_request(wire)):
+                pass
+    finally:
+        await client.aclose()
+    ports = {r.client_port for r in fake_provider.requests}
+    assert len(fake_provider.requests) == 4 and len(ports) == 1

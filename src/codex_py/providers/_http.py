@@ -30,6 +30,7 @@ BACKOFF_BASE_S = 0.2
 BACKOFF_CAP_S = 10.0
 MAX_RETRY_AFTER_S = 60.0
 """A server-requested delay longer than this is not waited for: the error is reported instead."""
+DRAIN_S = 1.0
 _RATE_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "x-codex-primary-", "x-codex-secondary-", "x-codex-credits-")
 
 
@@ -62,6 +63,17 @@ class RequestFailed(Exception):
     def __init__(self, error: StreamError) -> None:
         super().__init__(error.message)
         self.error = error
+
+
+async def _drain(sse: AsyncIterator[bytes]) -> None:
+    """Read what follows the terminal event (``[DONE]``, the chunked-body end) so the
+    connection goes back to the pool for the next request; give up after ``DRAIN_S``."""
+    try:
+        async with asyncio.timeout(DRAIN_S):
+            async for _ in sse:
+                pass
+    except (TimeoutError, httpx.TransportError):
+        pass
 
 
 def backoff_delay(attempt: int, base_s: float = BACKOFF_BASE_S) -> float:
@@ -156,7 +168,8 @@ class HttpModelClient:
                     yield RateLimits(limits)
                 extra = decoder.extra
                 feed = decoder.feed
-                async for data in iter_sse_data(response.aiter_bytes()):
+                sse = iter_sse_data(response.aiter_bytes())
+                async for data in sse:
                     event = feed(data)
                     if event is not None:
                         yield event
@@ -165,6 +178,7 @@ class HttpModelClient:
                             yield event
                         extra.clear()
                     if decoder.terminal is not None:
+                        await _drain(sse)
                         break
                 outcome = decoder.terminal or decoder.finish()
             except httpx.TransportError as exc:

@@ -40,7 +40,6 @@ NATIVE_TOOLS = {
 THINKING_BUDGETS = {"minimal": 1024, "low": 4000, "medium": 10000, "high": 20000, "xhigh": 32000}
 MIN_THINKING_BUDGET = 1024
 DEFAULT_MAX_TOKENS_CAP = 32000
-_EPHEMERAL = {"type": "ephemeral"}
 _STOP = {
     "end_turn": StopReason.END_TURN,
     "tool_use": StopReason.TOOL_USE,
@@ -117,15 +116,15 @@ def _mark_cache(messages: list[dict[str, Any]], system: list[dict[str, Any]], to
     """Up to four cache breakpoints: the system prompt, the tool list, and the last block of
     the two latest user turns (so the next request reads what this one wrote)."""
     if system:
-        system[-1]["cache_control"] = _EPHEMERAL
+        system[-1]["cache_control"] = {"type": "ephemeral"}
     if tools:
-        tools[-1]["cache_control"] = _EPHEMERAL
+        tools[-1]["cache_control"] = {"type": "ephemeral"}
     marked = 0
     for message in reversed(messages):
         if marked == 2:
             break
         if message["role"] == "user" and message["content"]:
-            message["content"][-1]["cache_control"] = _EPHEMERAL
+            message["content"][-1]["cache_control"] = {"type": "ephemeral"}
             marked += 1
 
 
