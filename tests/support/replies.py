@@ -7,6 +7,7 @@ Options that only make sense for one dialect are prefixed with its name (``chat_
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,14 @@ class Call:
     def pieces(self) -> list[str]:
         """The argument fragments, in order; joined they give ``arguments`` back."""
         return split_even(self.arguments, self.fragments)
+
+    def function_arguments(self) -> str:
+        """The arguments as a function call's JSON text (a custom tool's free text becomes ``{"input": text}``)."""
+        return json.dumps({"input": self.arguments}) if self.kind == "custom" else self.arguments
+
+    def function_pieces(self) -> list[str]:
+        """``function_arguments()`` split into ``fragments`` deltas."""
+        return split_even(self.function_arguments(), self.fragments)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from tests.support.replies import Call, Reply, Usage, split_even, split_text
+from tests.support.replies import Call, Reply, Usage, split_text
 from tests.support.sse import Context, Rendered, dumps, unnamed
 
 DONE = b"data: [DONE]\n\n"
@@ -20,11 +19,6 @@ def usage_json(usage: Usage) -> dict[str, Any]:
         "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
         "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
     }
-
-
-def call_arguments(call: Call) -> str:
-    """Function-call arguments as sent on this wire (a custom tool's free text is wrapped as ``{"input"}``)."""
-    return json.dumps({"input": call.arguments}) if call.kind == "custom" else call.arguments
 
 
 def _call_id(ctx: Context, index: int, call: Call) -> str:
@@ -75,7 +69,7 @@ def render(reply: Reply, ctx: Context) -> Rendered:
             "function": {"name": call.name, "arguments": ""},
         }
         append(chunk({"tool_calls": [first]}))
-        for piece in split_even_args(call):
+        for piece in call.function_pieces():
             append(chunk({"tool_calls": [{"index": ci, "function": {"arguments": piece}}]}))
 
     if reply.error is not None:
@@ -95,13 +89,6 @@ def render(reply: Reply, ctx: Context) -> Rendered:
     return Rendered(events, final_body(reply, ctx))
 
 
-def split_even_args(call: Call) -> list[str]:
-    """The argument fragments for this wire (custom tools wrapped first)."""
-    if call.kind != "custom":
-        return call.pieces()
-    return split_even(call_arguments(call), call.fragments)
-
-
 def final_body(reply: Reply, ctx: Context) -> dict[str, Any]:
     """The non-streaming ``chat.completion`` object for the same reply."""
     message: dict[str, Any] = {"role": "assistant", "content": reply.full_text or None}
@@ -113,7 +100,7 @@ def final_body(reply: Reply, ctx: Context) -> dict[str, Any]:
             {
                 "id": _call_id(ctx, i, c),
                 "type": "function",
-                "function": {"name": c.name, "arguments": call_arguments(c)},
+                "function": {"name": c.name, "arguments": c.function_arguments()},
             }
             for i, c in enumerate(reply.tool_calls)
         ]

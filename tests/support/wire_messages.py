@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.support.replies import Call, Reply, Usage, split_even, split_text
+from tests.support.replies import Reply, Usage, split_text
 from tests.support.sse import Context, Rendered, dumps, named
 from tests.support.wire_responses import default_signature
 
@@ -26,11 +26,6 @@ def usage_json(usage: Usage, *, start: bool) -> dict[str, Any]:
     }
 
 
-def tool_input(call: Call) -> str:
-    """The tool input JSON text on this wire (a custom tool's free text is wrapped as ``{"input"}``)."""
-    return json.dumps({"input": call.arguments}) if call.kind == "custom" else call.arguments
-
-
 def _blocks(reply: Reply, ctx: Context) -> list[dict[str, Any]]:
     """The final content blocks, in wire order."""
     blocks: list[dict[str, Any]] = []
@@ -45,7 +40,8 @@ def _blocks(reply: Reply, ctx: Context) -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": reply.full_text})
     for i, call in enumerate(reply.tool_calls):
         call_id = call.call_id or f"toolu_fake{ctx.n:04d}_{i}"
-        blocks.append({"type": "tool_use", "id": call_id, "name": call.name, "input": json.loads(tool_input(call))})
+        arguments = json.loads(call.function_arguments())
+        blocks.append({"type": "tool_use", "id": call_id, "name": call.name, "input": arguments})
     return blocks
 
 
@@ -108,7 +104,7 @@ def render(reply: Reply, ctx: Context) -> Rendered:
             _deltas(events, index, "text_delta", "text", reply.text_deltas())
         elif kind == "tool_use":
             call = next(calls)
-            pieces = [""] + [p for p in split_arguments(call) if p]
+            pieces = [""] + [p for p in call.function_pieces() if p]
             _deltas(events, index, "input_json_delta", "partial_json", pieces)
         events.append(named("content_block_stop", {"type": "content_block_stop", "index": index}))
         if pings > 0:
@@ -132,8 +128,3 @@ def render(reply: Reply, ctx: Context) -> Rendered:
     events.append(named("message_delta", delta))
     events.append(named("message_stop", {"type": "message_stop"}))
     return Rendered(events, final)
-
-
-def split_arguments(call: Call) -> list[str]:
-    """The ``partial_json`` fragments of a tool call's input."""
-    return split_even(tool_input(call), call.fragments)
