@@ -59,7 +59,7 @@ def test_claude_login_over_ssh_status_and_logout(fake: FakeOAuth, isolated_home:
     )
     assert proc.stdin is not None and proc.stderr is not None
     shown: list[str] = []
-    while not any(line.startswith("  http") for line in shown):
+    while not shown or not shown[-1].rstrip().endswith("here:"):  # the whole prompt (the process then waits)
         line = proc.stderr.readline()
         assert line, "".join(shown)
         shown.append(line)
@@ -121,11 +121,12 @@ def test_cli_errors_are_one_line_with_a_hint(fake: FakeOAuth) -> None:
         env=env(),
     )
     assert proc.stderr is not None
-    line = ""
-    while not line.startswith("  http"):
-        line = proc.stderr.readline()
-        assert line
-    page = httpx.get(line.strip(), follow_redirects=True, timeout=10)
+    lines = [""]
+    while not lines[-1].rstrip().endswith("here:"):
+        lines.append(proc.stderr.readline())
+        assert lines[-1]
+    url = next(line.strip() for line in lines if line.startswith("  http"))
+    page = httpx.get(url, follow_redirects=True, timeout=10)
     match = re.search(r"<code>([^<]+)</code>", page.text)
     assert match is not None
     _, err = proc.communicate(match.group(1) + "\n", timeout=60)

@@ -163,3 +163,16 @@ def test_eight_processes_with_an_expired_token_refresh_exactly_once(
     assert not [e for e in fake.errors if e.startswith("refresh_token")]
     tokens = {h["authorization"] for h in fake.headers_for("/backend-api/codex/responses")}
     assert tokens == {f"Bearer {stored(config).access_token}"}
+
+
+async def test_a_running_session_picks_up_a_new_login(config: Config, fake: FakeOAuth) -> None:
+    tokens = store_tokens(config, fake, ttl=-30)
+    revoke(config, tokens)
+    pa = resolve_provider_auth(config, config.model_providers["openai"])
+    async with httpx.AsyncClient(auth=pa.auth, headers=pa.headers) as client:
+        with pytest.raises(RefreshError):
+            await client.post(f"{pa.base_url}/responses", json={})
+        fresh = store_tokens(config, fake, ttl=3600)  # the user ran the login again (e.g. /login in the TUI)
+        response = await client.post(f"{pa.base_url}/responses", json={})
+    assert response.status_code == 200 and fake.refreshes == 0
+    assert fake.headers_for("/responses")[-1]["authorization"] == f"Bearer {fresh.access_token}"

@@ -166,7 +166,7 @@ async def _send_cancel(port: int) -> None:
         writer.write(f"GET /cancel HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(reader.read(4096), 2.0)
+            await asyncio.wait_for(reader.read(4096), 0.5)
     except (OSError, TimeoutError):
         pass
     finally:

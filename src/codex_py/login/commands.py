@@ -6,9 +6,7 @@ prints ``error: ...`` and ``hint: ...``); the functions return the exit code.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import threading
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, cast
 
@@ -47,6 +45,8 @@ def login(cli: CliOverrides, provider: str, *, with_api_key: bool = False, no_br
             f"--with-api-key does not apply to --provider {provider}",
             f"to store an API key use `codex-py login --provider {other} --with-api-key`",
         )
+    import asyncio
+
     from codex_py.login.flow import can_open_browser
 
     open_browser = not no_browser and can_open_browser()
@@ -99,6 +99,9 @@ def _claude_paste_prompt(url: str) -> None:
 def _stdin_paste() -> Callable[[], Awaitable[str]]:
     """Read the next non-blank line of stdin in a daemon thread (a waiting read never blocks the exit);
     "" at end of input."""
+
+    import asyncio
+    import threading
 
     async def paste() -> str:
         loop = asyncio.get_running_loop()
