@@ -9,7 +9,32 @@ all three wire APIs repeat it as the JSON ``type``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+
+def _select_loads() -> Callable[[bytes], Any]:
+    try:  # jiter (a Rust JSON parser that comes with the openai/anthropic SDKs) is ~4x faster per event
+        from jiter import from_json
+    except ImportError:  # pragma: no cover - depends on the environment
+        return _json_loads
+
+    def fast(data: bytes) -> Any:
+        try:
+            return from_json(data)
+        except ValueError:  # e.g. a lone surrogate escape, which the stdlib accepts
+            return json.loads(data.decode("utf-8"))
+
+    return fast
+
+
+def _json_loads(data: bytes) -> Any:
+    return json.loads(data.decode("utf-8"))
+
+
+loads = _select_loads()
+"""Parse one event's JSON data (raises ``ValueError`` when it is not JSON)."""
 
 
 async def iter_sse_data(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

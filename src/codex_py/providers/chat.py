@@ -9,7 +9,6 @@ with neither was dropped and is retried.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypedDict
 
 from codex_py.config.model import ProviderInfo
@@ -38,6 +37,7 @@ from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind, StopReason
 from codex_py.providers._errors import error_from_event
 from codex_py.providers._history import function_arguments, pair_tool_calls
+from codex_py.providers._sse import loads
 
 WIRE = "chat"
 _STOP = {
@@ -211,7 +211,7 @@ class ChatDecoder:
             self.terminal = self._complete()
             return None
         try:
-            chunk: WireChunk = json.loads(data)
+            chunk: WireChunk = loads(data)
         except ValueError:
             return None
         if not self._id:

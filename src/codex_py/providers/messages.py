@@ -8,7 +8,6 @@ Thinking blocks are echoed verbatim, in their original place, with their signatu
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypedDict
 
 from codex_py.config.model import ProviderInfo
@@ -27,6 +26,7 @@ from codex_py.protocol.items import AssistantMessage, Reasoning, ToolCall
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind, StopReason
 from codex_py.providers._errors import error_from_event
+from codex_py.providers._sse import loads
 from codex_py.providers.catalog import ModelInfo, model_info
 from codex_py.providers.messages_history import messages_json
 
@@ -206,7 +206,7 @@ class MessagesDecoder:
     def feed(self, data: bytes) -> Event | None:
         """Decode one event's data."""
         try:
-            ev: WireEvent = json.loads(data)
+            ev: WireEvent = loads(data)
         except ValueError:
             return None
         kind = ev.get("type")

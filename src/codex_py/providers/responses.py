@@ -6,7 +6,6 @@ reasoning items come back in the next request's ``input`` unmodified (minus thei
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, TypedDict
 
 from codex_py.config.model import ProviderInfo
@@ -35,6 +34,7 @@ from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind, StopReason
 from codex_py.providers._errors import error_from_event
 from codex_py.providers._history import custom_input, function_arguments, pair_tool_calls
+from codex_py.providers._sse import loads
 from codex_py.providers.catalog import model_info
 
 WIRE = "responses"
@@ -245,7 +245,7 @@ class ResponsesDecoder:
     def feed(self, data: bytes) -> Event | None:
         """Decode one event's data."""
         try:
-            ev: WireEvent = json.loads(data)
+            ev: WireEvent = loads(data)
         except ValueError:
             return None
         kind = ev.get("type")
