@@ -153,3 +153,12 @@ def test_importing_providers_is_light() -> None:
     code = "import sys, codex_py.providers, codex_py.providers.catalog; print('httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("raw", [b'{"a":"\\ud83d"}', '{"t":"été 😀","n":[1,2.5,null,true]}'.encode()])
+def test_event_json_parsers_agree(raw: bytes) -> None:
+    from codex_py.providers import _sse
+
+    assert _sse.loads(raw) == _sse._json_loads(raw)
+    with pytest.raises(ValueError):
+        _sse.loads(b'{"trunc')
