@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from codex_py.config.model import ProviderInfo
-from codex_py.protocol import Completed, ModelRequest, UserMessage
+from codex_py.protocol import Completed, ModelRequest, StreamError, UserMessage
 from codex_py.providers import open_client
 from codex_py.providers._sse import iter_sse_data
 from codex_py.providers.catalog import list_models, model_info
@@ -162,3 +162,23 @@ def test_event_json_parsers_agree(raw: bytes) -> None:
     assert _sse.loads(raw) == _sse._json_loads(raw)
     with pytest.raises(ValueError):
         _sse.loads(b'{"trunc')
+
+
+@pytest.mark.parametrize(
+    ("wire", "body"),
+    [
+        ("responses", b'data: {"type":"response.output_text.delta"}\n\n'),
+        ("chat", b'data: {"choices":[{"delta":{"tool_calls":[{"index":"x","function":7}]}}]}\n\n'),
+        ("messages", b'data: {"type":"content_block_delta","index":0}\n\n'),
+    ],
+)
+async def test_unexpected_event_shape_is_a_clear_error(wire: str, body: bytes) -> None:
+    from tests.test_conformance_streams import RawServer
+
+    server = RawServer(200, "text/event-stream", body, chunked=False, headers={})
+    provider = ProviderInfo(name="Odd", base_url=f"http://127.0.0.1:{server.port}/v1", wire_api=wire)  # type: ignore[arg-type]
+    try:
+        end = terminal(await collect(open_client(provider), make_request(wire)))
+    finally:
+        server.close()
+    assert isinstance(end, StreamError) and not end.retryable and "could not decode an event from Odd" in end.message

@@ -20,6 +20,7 @@ import httpx
 from codex_py.config.model import ProviderInfo
 from codex_py.protocol.events import Completed, Event, RateLimits, StreamError, StreamRestart
 from codex_py.protocol.request import ModelRequest
+from codex_py.protocol.types import ErrorKind
 from codex_py.providers._errors import error_from_response, transport_error
 from codex_py.providers._sse import iter_sse_data
 
@@ -183,6 +184,9 @@ class HttpModelClient:
                 outcome = decoder.terminal or decoder.finish()
             except httpx.TransportError as exc:
                 outcome = transport_error(exc, self.provider, timeout_ms=self.provider.stream_idle_timeout_ms)
+            except (KeyError, TypeError, AttributeError, IndexError) as exc:  # valid JSON, unexpected shape
+                message = f"could not decode an event from {self.provider.name or self.provider.id}: {exc!r}"
+                outcome = StreamError(ErrorKind.STREAM, message, hint="report this with the provider and model")
             finally:
                 await response.aclose()
             if type(outcome) is Completed:
