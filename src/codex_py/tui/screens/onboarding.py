@@ -130,15 +130,19 @@ class OnboardingScreen(Screen[str | None]):
             assert self._paste is not None
             return await self._paste
 
+        from codex_py.login.flow import can_open_browser
+
+        # over SSH / in containers: no browser, and Claude's hosted page shows CODE#STATE to paste
+        browser = can_open_browser()
         try:
             if way.id == "chatgpt":
                 from codex_py.login.chatgpt import login_chatgpt
 
-                result = await login_chatgpt(self.config, open_browser=True, on_url=self._show_url, paste=paste)
+                result = await login_chatgpt(self.config, open_browser=browser, on_url=self._show_url, paste=paste)
             else:
                 from codex_py.login.claude import login_claude
 
-                result = await login_claude(self.config, open_browser=True, on_url=self._show_url, paste=paste)
+                result = await login_claude(self.config, open_browser=browser, on_url=self._show_url, paste=paste)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
