@@ -333,3 +333,12 @@ async def test_escalation_request_under_never_is_refused_with_codex_text(
     await session.aclose()
     output = tool_outputs(fake_provider.requests[1].json, "chat")["c1"]
     assert "you should not ask for escalated permissions" in output
+
+
+async def test_parallel_tool_calls_follow_the_catalog(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(Reply(text="a"), Reply(text="b"))
+    for model, expected in (("gpt-5.1-codex", True), ("test-model", False)):
+        session, _ = make_session(fake_provider, tmp_path, "responses", model=model)
+        await session.run_turn("hi")
+        await session.aclose()
+        assert fake_provider.last_request.json["parallel_tool_calls"] is expected

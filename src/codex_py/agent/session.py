@@ -106,6 +106,7 @@ class Session:
         self.context_window = context_window
         self._context_used = 0
         self._tools_override = tools
+        self._parallel_calls = False
         self.auth_mode = ""
         """How we authenticate, for the status bar (e.g. "API key (OPENAI_API_KEY)")."""
         self.runner = ToolRunner(config, sink, self._ask, interactive)
@@ -186,15 +187,17 @@ class Session:
             self.recorder.record_event(kind, payload)
 
     def _request(self) -> ModelRequest:
+        tools = self._tools()
         return ModelRequest(
             model=self.config.model,
             instructions=self.instructions,
             items=list(self.history),
-            tools=self._tools(),
+            tools=tools,
             reasoning_effort=self.config.model_reasoning_effort,
             reasoning_summary=self.config.model_reasoning_summary,
             max_output_tokens=self.config.model_max_output_tokens,
             session_id=self.session_id,
+            parallel_tool_calls=self._parallel_calls,
         )
 
     def _tools(self) -> list[Any]:
@@ -204,6 +207,8 @@ class Session:
         from codex_py.providers.catalog import model_info
 
         info = model_info(self.config.provider, self.config.model)
+        # several calls per response save round-trips; they still run one after another here
+        self._parallel_calls = info.supports_parallel_tool_calls
         self._tools_override = tool_specs(frozenset(info.native_tools))
         return self._tools_override
 
