@@ -63,5 +63,3 @@ def make_session(
         config, client, sink, session_id="sess-1", instructions="You are a test agent.", interactive=interactive
     )
     return session, sink
-
-
