@@ -317,11 +317,9 @@ def build_app() -> "typer.Typer":
     def sessions(
         config: ConfigOpt = None,
         profile: Profile = None,
-        cd: Cd = None,
-        all_: Annotated[bool, typer.Option("--all", help="Sessions from every directory, not only this one.")] = True,
     ) -> None:
-        """List recorded sessions, newest first (id, date, cwd, provider/model, first prompt)."""
-        cli = overrides("other", None, None, profile, config, cd, None, None, False, None)
+        """List recorded sessions from every directory, newest first (id, date, cwd, provider/model, first prompt)."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
         _run("codex_py.session.listing:print_sessions", cli)
 
     @app.command("login")
