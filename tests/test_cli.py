@@ -55,10 +55,22 @@ def test_rewrite_argv(argv: list[str], expected: list[str]) -> None:
 def test_bad_config_exits_2_with_cause(isolated_home: Path) -> None:
     (isolated_home / "config.toml").write_text("modle = 1\n")
     out = run("exec", "--provider", "openai", "hi")
-    if "not built yet" in out.stderr:
-        pytest.skip("exec not built yet")
     assert out.returncode == 2
     assert "unknown key modle" in out.stderr
+
+
+def test_unknown_provider_flag_exits_2_with_hint(isolated_home: Path) -> None:
+    out = run("exec", "--provider", "antropic", "hi")
+    assert out.returncode == 2
+    assert "unknown model provider 'antropic' (did you mean 'anthropic'?)" in out.stderr
+    assert "hint:" in out.stderr
+
+
+def test_invalid_toml_exits_2_naming_file_and_line(isolated_home: Path) -> None:
+    (isolated_home / "config.toml").write_text('model = "x"\nsandbox_mode = \n')
+    out = run("exec", "hi")
+    assert out.returncode == 2
+    assert "config.toml" in out.stderr and "line 2" in out.stderr
 
 
 def test_unknown_login_action_exits_2() -> None:
