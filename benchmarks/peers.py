@@ -102,6 +102,7 @@ def measure_peer(name: str, exe: str, options: Options) -> list[Row]:
     walls: list[float] = []
     rss: list[float] = []
     first: list[float] = []
+    version: list[float] = []
     with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp_name, BenchFake() as fake:
         tmp = Path(tmp_name)
         workdir = make_workdir(tmp)
@@ -110,6 +111,7 @@ def measure_peer(name: str, exe: str, options: Options) -> list[Row]:
         try:
             _once(argv, env, workdir, ANSWER)  # warm-up
             for _ in range(options.repeat):
+                version.append(run_child([exe, "--version"], env=env, cwd=workdir).wall_s * 1000)
                 m = _once(argv, env, workdir, ANSWER)
                 walls.append(m.wall_s * 1000)
                 rss.append(_once(argv, env, workdir, ANSWER, rss=True).rss_mb or 0.0)
@@ -122,6 +124,7 @@ def measure_peer(name: str, exe: str, options: Options) -> list[Row]:
         measured(SECTION, f"{name} one-shot", walls, "ms", note=exe),
         measured(SECTION, f"{name} peak RSS", rss, "MB"),
         measured(SECTION, f"{name} first char after server sent it", first, "ms"),
+        measured(SECTION, f"{name} --version", version, "ms"),
     ]
 
 

@@ -104,7 +104,6 @@ def test_missing_peer_is_a_row_not_an_error(monkeypatch: pytest.MonkeyPatch, tmp
 
 
 def test_tui_adapter_runs_the_tui_benchmark() -> None:
-    pytest.importorskip("benchmarks.tui", reason="benchmarks/tui.py (the TUI engineer's) has not landed")
     from benchmarks.__main__ import tui_rows
 
     rows = tui_rows(QUICK)
