@@ -12,7 +12,6 @@ from codex_py.config import CliOverrides, load_config
 from codex_py.tui.app import CodexApp
 from codex_py.tui.files import fuzzy_match, list_files
 from codex_py.tui.history import HistoryCursor, append_history, load_history
-from codex_py.tui.widgets.assistant_message import CHUNK_CHARS, AssistantMessage
 from codex_py.tui.widgets.notice import Notice
 
 
@@ -133,23 +132,6 @@ async def test_old_blocks_are_pruned_past_the_line_budget(tmp_path: Path) -> Non
         assert transcript.total_lines() <= 30
         assert transcript.cells()[-1].plain_text() == "block 39"  # type: ignore[attr-defined]
         assert "earlier blocks hidden" in transcript.children[0].plain_text()  # type: ignore[attr-defined]
-
-
-async def test_long_answer_is_split_outside_code_fences(tmp_path: Path) -> None:
-    app, _ = make_app(tmp_path)
-    fence = "```python\n" + "\n\n".join(f"x = {i}" for i in range(200)) + "\n```\n\n"
-    text = ("word " * 150 + "\n\n") * 6 + fence + "end."
-    async with app.run_test() as pilot:
-        answer = AssistantMessage()
-        await app.chat.transcript.mount(answer)
-        for i in range(0, len(text), 37):
-            await answer.write(text[i : i + 37])
-        await answer.finish(text)
-        await pilot.pause()
-        pieces = [m.source for m in answer.query_children()]  # type: ignore[attr-defined]
-        assert len(pieces) > 1 and len(text) > CHUNK_CHARS
-        assert "".join(pieces) == text == answer.source
-        assert all(piece.count("```") % 2 == 0 for piece in pieces)
 
 
 def test_textual_stays_out_of_cli_and_exec_imports() -> None:

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
 from codex_py.tui.widgets.notice import Notice
+
+_frozen_heap = False
+
+
+def freeze_startup_heap() -> None:
+    """Move what start-up allocated (modules, classes, styles: most of the heap) out of the collector's sight.
+
+    A full collection walks every tracked object; with the app's own ~60k objects that is a 30-100 ms
+    pause in the middle of a stream. Frozen objects are never scanned (nor freed, which start-up
+    objects would not be anyway). Done once per process, after the first frame.
+    """
+    global _frozen_heap
+    if not _frozen_heap:
+        _frozen_heap = True
+        gc.freeze()
 
 
 class Transcript(VerticalScroll, can_focus=False):
@@ -24,6 +41,7 @@ class Transcript(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.anchor()
+        self.call_after_refresh(freeze_startup_heap)
 
     def add(self, widget: Widget) -> Widget:
         """Append a cell at the bottom (following it if the view is at the bottom)."""
