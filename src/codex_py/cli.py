@@ -6,12 +6,13 @@ all for ``--version``); each command imports its implementation when it runs.
 
 # No `from __future__ import annotations`: typer reads the nested commands' annotations,
 # which refer to aliases local to build_app().
+# Only `sys` at module level: `codex-py --version` must not pay for dataclasses/inspect/typing.
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import typer
+
     from codex_py.config import CliOverrides
 
 COMMANDS = ("exec", "e", "resume", "sessions", "login", "logout", "apply-patch", "tui", "exec-resume")
@@ -83,10 +84,22 @@ def main(argv: list[str] | None = None) -> None:
     app(args=rewrite_argv(args), prog_name="codex-py")
 
 
-@dataclass(slots=True)
 class ResumeTarget:
-    session_id: str | None = None
-    last: bool = False
+    """Which recorded session to reopen: an id (prefix) or the newest one."""
+
+    __slots__ = ("last", "session_id")
+
+    def __init__(self, session_id: "str | None" = None, last: bool = False) -> None:
+        self.session_id = session_id
+        self.last = last
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ResumeTarget) and (self.session_id, self.last) == (other.session_id, other.last)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ResumeTarget(session_id={self.session_id!r}, last={self.last})"
 
 
 def _run(fn_path: str, *args: object, **kwargs: object) -> None:
@@ -112,6 +125,9 @@ def _run(fn_path: str, *args: object, **kwargs: object) -> None:
 
 
 def build_app() -> "typer.Typer":
+    from pathlib import Path
+    from typing import Annotated, Optional
+
     import typer
 
     app = typer.Typer(
@@ -370,7 +386,3 @@ def build_app() -> "typer.Typer":
         _run("codex_py.tools.apply_patch.cli:run", patch)
 
     return app
-
-
-if TYPE_CHECKING:
-    import typer
