@@ -56,7 +56,7 @@ async def create_session(
     info = model_info(config.provider, config.model)
     patch_format = ""
     if "freeform_apply_patch" in info.native_tools:
-        from codex_py.tools.apply_patch import APPLY_PATCH_INSTRUCTIONS
+        from codex_py.tools.apply_patch.texts import APPLY_PATCH_INSTRUCTIONS
 
         patch_format = APPLY_PATCH_INSTRUCTIONS
     instructions = build_instructions(config, load_project_docs(config, paths), patch_format=patch_format)

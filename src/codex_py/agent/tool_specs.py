@@ -67,7 +67,7 @@ def tool_specs(native_tools: frozenset[str] | set[str] | tuple[str, ...] = ()) -
     ``native_tools`` may hold ``"freeform_apply_patch"`` (Responses custom tool),
     ``"anthropic_bash"`` and ``"anthropic_text_editor"`` (Messages tool types).
     """
-    from codex_py.tools.apply_patch import APPLY_PATCH_INSTRUCTIONS, APPLY_PATCH_LARK_GRAMMAR
+    from codex_py.tools.apply_patch.texts import APPLY_PATCH_INSTRUCTIONS, APPLY_PATCH_LARK_GRAMMAR
 
     specs = [ToolSpec("shell", SHELL_DESCRIPTION, SHELL_PARAMETERS)]
     if "freeform_apply_patch" in native_tools:

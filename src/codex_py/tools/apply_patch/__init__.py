@@ -14,19 +14,10 @@ Public surface (light imports only; ``difflib`` loads when a diff is first made)
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from codex_py.tools.apply_patch.applier import AppliedPatch, PlannedChange, apply_patch, paths_touched, preview_patch
 from codex_py.tools.apply_patch.parser import Patch, PatchError, parse_patch
 from codex_py.tools.apply_patch.shell_intercept import extract_patch_from_argv
-
-_HERE = Path(__file__).parent
-
-APPLY_PATCH_INSTRUCTIONS: str = (_HERE / "instructions.md").read_text(encoding="utf-8")
-"""How to write a patch: the function tool's description and the system prompt's patch section."""
-
-APPLY_PATCH_LARK_GRAMMAR: str = (_HERE / "grammar.lark").read_text(encoding="utf-8")
-"""The format as a Lark grammar, for the Responses API's freeform ``apply_patch`` custom tool."""
+from codex_py.tools.apply_patch.texts import APPLY_PATCH_INSTRUCTIONS, APPLY_PATCH_LARK_GRAMMAR
 
 __all__ = [
     "APPLY_PATCH_INSTRUCTIONS",
