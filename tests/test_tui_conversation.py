@@ -131,6 +131,7 @@ async def test_slash_commands(fake_provider: FakeProvider, tmp_path: Path) -> No
         await send(pilot, app, "/status")
         await pilot.pause()
         assert f"Session:     {first_id}" in last_notice().message and "gpt-fake" in last_notice().message
+        assert "sandbox: " in last_notice().message  # what Landlock enforces here, or that it is missing
 
         await send(pilot, app, "/model gpt-other high")
         await pilot.pause()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from codex_py.tui.widgets.status_bar import short_tokens
 
 if TYPE_CHECKING:
+    from codex_py.config import Config
     from codex_py.tui.screens.chat import ChatScreen
 
 Handler = Callable[["ChatScreen", str], Awaitable[None]]
@@ -323,6 +324,7 @@ async def cmd_status(screen: ChatScreen, args: str) -> None:
         f"Auth:        {session.auth_mode if session else 'not connected'}",
         f"Directory:   {config.cwd}",
         f"Sandbox:     {config.sandbox_mode} · approvals: {config.approval_policy}",
+        f"             {_sandbox_line(config)}",
         f"Session:     {session.session_id if session else '-'}",
     ]
     if session is not None:
@@ -338,6 +340,13 @@ async def cmd_status(screen: ChatScreen, args: str) -> None:
         for key, value in sorted(limits.items()):
             lines.append(f"Limit:       {key}: {value}")
     screen.notice("\n".join(lines), "info")
+
+
+def _sandbox_line(config: Config) -> str:
+    """The mode plus what Landlock can enforce here (e.g. a missing network block)."""
+    from codex_py.sandbox.policy import SandboxPolicy, sandbox_status
+
+    return sandbox_status(SandboxPolicy.from_config(config))
 
 
 async def cmd_copy(screen: ChatScreen, args: str) -> None:
