@@ -344,3 +344,44 @@ def test_the_api_key_never_reaches_rollout_log_or_output(
     assert any("session_meta" in text for text in written) and any("DEBUG" in text for text in written)
     for text in [out.stdout, out.stderr, *written]:
         assert secret not in text
+
+
+def test_resume_on_another_provider_and_wire(fake: FakeProvider, workdir: Path, isolated_home: Path) -> None:
+    """A session recorded on Anthropic Messages (thinking with a signature, a tool call) continues on
+    Chat Completions: the history is mapped, Anthropic's opaque signature is not sent to the other vendor."""
+    with (isolated_home / "config.toml").open("a") as config:
+        config.write(
+            "[model_providers.claude_fake]\n"
+            f'base_url = "{fake.base_url}"\n'
+            'wire_api = "messages"\n'
+            "[model_providers.chat_fake]\n"
+            f'base_url = "{fake.base_url}"\n'
+            'wire_api = "chat"\n'
+        )
+    fake.script(
+        Reply(
+            reasoning="Let me look.",
+            signature="SIG-OPAQUE",
+            tool_calls=[Call("shell", json.dumps({"command": ["echo", "seen"]}), call_id="toolu_01")],
+        ),
+        Reply(text="It says seen."),
+    )
+    first = run("--provider", "claude_fake", "-m", "claude-sonnet-4-5", *QUIET, "look", cwd=workdir)
+    assert first.returncode == 0, first.stderr
+    assert fake.requests[-1].dialect == "messages"
+
+    fake.script(Reply(text="continued on chat"))
+    out = run("resume", "--last", "--provider", "chat_fake", "-m", "qwen3-coder", *QUIET, "and now?", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "continued on chat" in out.stdout
+    request = fake.last_request
+    assert request.dialect == "chat"
+    body = json.dumps(request.json)
+    assert "SIG-OPAQUE" not in body
+    messages = request.json["messages"]
+    roles = [m["role"] for m in messages]
+    assert roles[0] == "system" and roles[-1] == "user"
+    [call_message] = [m for m in messages if m.get("tool_calls")]
+    assert call_message["tool_calls"][0]["id"] == "toolu_01"
+    [tool_message] = [m for m in messages if m["role"] == "tool"]
+    assert tool_message["tool_call_id"] == "toolu_01" and "seen" in tool_message["content"]
