@@ -172,6 +172,7 @@ class TranscriptRenderer:
         await self._add(Notice(event.message, "warning"))
 
     async def _compacted(self, event: ev.Compacted) -> None:
+        self.transcript.history_rewritten()
         await self._add(
             Notice(f"Conversation compacted: {short_tokens(event.tokens_before)} → {short_tokens(event.tokens_after)}")
         )

@@ -204,7 +204,10 @@ class ChatScreen(Screen[None]):
         self.turn_worker = self.run_worker(task(), group="turn", exclusive=True, exit_on_error=False)
 
     def session_ready(self) -> None:
-        """The app has a session: send what was queued meanwhile."""
+        """The app has a session: draw a resumed conversation, send what was queued meanwhile."""
+        session = self.codex.session
+        if session is not None:
+            self.call_later(self.transcript.show_history, session.session_id, list(session.history))
         self.refresh_status()
         if self.queued and not self.busy:
             self.send(self.queued.pop(0))
