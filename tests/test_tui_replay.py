@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from codex_py.agent import events as ev
 from codex_py.config import CliOverrides, load_config
 from codex_py.protocol.events import Usage
 from codex_py.tui.app import CodexApp
+from codex_py.tui.bridge import FLUSH_INTERVAL_S, MAX_FLUSH_INTERVAL_S, EventBridge, next_interval
 from codex_py.tui.replay import dump_events, load_events
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import CommandCell
@@ -166,3 +168,24 @@ async def test_approval_modal_keys(tmp_path: Path, keys: list[str], decision: ev
         assert result.reason == reason
         await pilot.pause()
         assert not isinstance(app.screen, ApprovalScreen)
+
+
+def test_flush_interval_grows_with_lateness_and_is_capped() -> None:
+    assert next_interval(FLUSH_INTERVAL_S, 0.005) == FLUSH_INTERVAL_S
+    assert FLUSH_INTERVAL_S < next_interval(FLUSH_INTERVAL_S, 0.05) < MAX_FLUSH_INTERVAL_S
+    assert next_interval(FLUSH_INTERVAL_S, 5.0) == MAX_FLUSH_INTERVAL_S
+
+
+async def test_a_busy_loop_makes_the_bridge_coalesce_more() -> None:
+    """A timer that fires late (the loop was blocked) lengthens the wait; all text still arrives in order."""
+    batches: list[list[ev.AgentEvent]] = []
+    bridge = EventBridge(lambda m: batches.append(m.events))  # type: ignore[attr-defined]
+    bridge(ev.AgentTextDelta("a"))
+    time.sleep(0.2)  # a frame that took far too long
+    bridge(ev.AgentTextDelta("b"))
+    while not batches:
+        await asyncio.sleep(0.01)
+    assert bridge.interval > FLUSH_INTERVAL_S
+    bridge(ev.TurnCompleted(None))
+    assert [e.text for b in batches for e in b if isinstance(e, ev.AgentTextDelta)] == ["ab"]
+    assert isinstance(batches[-1][-1], ev.TurnCompleted)

@@ -4,6 +4,10 @@ The agent calls the sink once per delta, possibly thousands of times a second. P
 Textual message per delta would swamp the message queue, so text and reasoning deltas are
 appended to a pending run and flushed on a short timer (``interval``, default 1/30 s) as one
 merged delta. Any other event flushes the pending deltas first, so order is preserved.
+
+The interval adapts: when the timer fires late, the event loop is busy (a slow frame, a big
+layout), so the next batch waits longer and carries more text; on time, it returns to the base.
+The UI then never queues more batches than it can draw.
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ from textual.message import Message
 from codex_py.agent.events import AgentEvent, AgentReasoningDelta, AgentTextDelta
 
 FLUSH_INTERVAL_S = 1 / 30
+MAX_FLUSH_INTERVAL_S = 0.25
+"""However busy the loop, text shows at least four times a second."""
+
+
+def next_interval(base: float, late: float) -> float:
+    """The wait before the next batch, given how late (seconds) the last timer fired."""
+    if late <= base / 2:
+        return base
+    return min(MAX_FLUSH_INTERVAL_S, base + 2 * late)
 
 
 @dataclass
@@ -33,11 +46,14 @@ class EventBridge:
     that runs the agent (the sink is always called there).
     """
 
-    __slots__ = ("_break", "_handle", "_interval", "_kind", "_parts", "_post", "_queue")
+    __slots__ = ("_base", "_break", "_due", "_handle", "_interval", "_kind", "_parts", "_post", "_queue")
 
     def __init__(self, post: Callable[[Message], object], interval: float = FLUSH_INTERVAL_S) -> None:
         self._post = post
+        self._base = interval
         self._interval = interval
+        """The current wait (``next_interval`` of the last lateness)."""
+        self._due = 0.0
         self._kind: type | None = None
         self._parts: list[str] = []
         self._break = False
@@ -53,7 +69,9 @@ class EventBridge:
                 self._break = kind is AgentReasoningDelta and event.section_break  # type: ignore[union-attr]
             self._parts.append(event.text)  # type: ignore[union-attr]
             if self._handle is None:
-                self._handle = asyncio.get_running_loop().call_later(self._interval, self.flush)
+                loop = asyncio.get_running_loop()
+                self._due = loop.time() + self._interval
+                self._handle = loop.call_later(self._interval, self._on_timer)
             return
         self._close_run()
         self._queue.append(event)
@@ -69,6 +87,16 @@ class EventBridge:
                 self._queue.append(AgentReasoningDelta(text, self._break))
         self._kind = None
         self._break = False
+
+    @property
+    def interval(self) -> float:
+        """The current wait between batches of deltas."""
+        return self._interval
+
+    def _on_timer(self) -> None:
+        self._handle = None
+        self._interval = next_interval(self._base, asyncio.get_running_loop().time() - self._due)
+        self.flush()
 
     def flush(self) -> None:
         """Post everything pending now."""

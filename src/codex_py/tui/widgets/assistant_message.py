@@ -127,7 +127,8 @@ class AssistantMessage(Widget):
     def _lines(self, block: Block, previous_kind: str) -> Lines:
         console, options = self._render_target()
         lines = render_block(console, options, block.source)
-        if separated(previous_kind) and lines:
+        # Rich already starts some blocks (loose lists) with the blank line a whole document has.
+        if lines and lines[0] and separated(previous_kind):
             lines.insert(0, [])
         return lines
 
