@@ -1,0 +1,299 @@
+"""The typer application behind ``codex-py`` (imported only once a command needs it)."""
+
+# No `from __future__ import annotations`: typer reads the nested commands' annotations,
+# which refer to aliases local to build_app().
+import sys
+from typing import TYPE_CHECKING
+
+from codex_py.cli import ResumeTarget
+
+if TYPE_CHECKING:
+    import typer
+
+    from codex_py.config import CliOverrides
+
+
+def _run(fn_path: str, *args: object, **kwargs: object) -> None:
+    """Import ``module:function`` lazily, call it, map errors to exit codes."""
+    import importlib
+
+    import typer
+
+    from codex_py.config import ConfigError
+    from codex_py.errors import CodexPyError
+
+    module, _, name = fn_path.partition(":")
+    try:
+        code = getattr(importlib.import_module(module), name)(*args, **kwargs)
+    except (ConfigError, CodexPyError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        raise typer.Exit(getattr(exc, "exit_code", 2)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    raise typer.Exit(int(code or 0))
+
+
+def build_app() -> "typer.Typer":
+    from pathlib import Path
+    from typing import Annotated, Optional
+
+    import typer
+
+    app = typer.Typer(
+        name="codex-py",
+        help="codex-py: a terminal coding agent for OpenAI, Anthropic and any OpenAI-compatible server.\n\n"
+        "Run with no command to open the interactive app (optionally with a first PROMPT).",
+        no_args_is_help=False,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    Model = Annotated[Optional[str], typer.Option("-m", "--model", help="Model to use.")]  # noqa: UP045
+    Provider = Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--provider", help="Model provider id from config (openai, anthropic, ollama, ...)."),
+    ]
+    Profile = Annotated[Optional[str], typer.Option("-p", "--profile", help="Config profile to use.")]  # noqa: UP045
+    ConfigOpt = Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("-c", "--config", help="Override a config key: key=value (TOML value, dotted keys)."),
+    ]
+    Cd = Annotated[Optional[Path], typer.Option("-C", "--cd", help="Work in this directory.")]  # noqa: UP045
+    Sandbox = Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("-s", "--sandbox", help="read-only | workspace-write | danger-full-access"),
+    ]
+    Approval = Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("-a", "--ask-for-approval", help="untrusted | on-failure | on-request | never"),
+    ]
+    FullAuto = Annotated[
+        bool,
+        typer.Option("--full-auto", help="workspace-write sandbox; on-request approvals (never in exec)."),
+    ]
+    Effort = Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--reasoning-effort", help="minimal | low | medium | high"),
+    ]
+    Prompt = Annotated[Optional[str], typer.Argument(help="The prompt ('-' reads stdin).")]  # noqa: UP045
+    Json = Annotated[bool, typer.Option("--json", help="Print JSON Lines events on stdout.")]
+    OutLast = Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("-o", "--output-last-message", help="Write the last assistant message to FILE."),
+    ]
+    SkipGit = Annotated[
+        bool,
+        typer.Option("--skip-git-repo-check", help="Accepted for Codex compatibility (exec runs anywhere)."),
+    ]
+    Last = Annotated[bool, typer.Option("--last", help="Resume the most recent session.")]
+    NoAlt = Annotated[
+        bool,
+        typer.Option("--no-alt-screen", help="Run inline: the conversation stays in the terminal scrollback."),
+    ]
+
+    def overrides(
+        mode: str,
+        model: str | None,
+        provider: str | None,
+        profile: str | None,
+        config: list[str] | None,
+        cd: Path | None,
+        sandbox: str | None,
+        approval: str | None,
+        full_auto: bool,
+        effort: str | None,
+    ) -> "CliOverrides":
+        from codex_py.config import CliOverrides
+
+        return CliOverrides(
+            model=model,
+            provider=provider,
+            profile=profile,
+            config=list(config or []),
+            cd=cd,
+            sandbox=sandbox,
+            approval=approval,
+            full_auto=full_auto,
+            reasoning_effort=effort,
+            mode=mode,  # type: ignore[arg-type]
+        )
+
+    def version_callback(value: bool) -> None:
+        if value:
+            from codex_py import __version__
+
+            typer.echo(f"codex-py {__version__}")
+            raise typer.Exit()
+
+    @app.callback()
+    def root(
+        version: Annotated[
+            bool, typer.Option("--version", "-V", callback=version_callback, is_eager=True, help="Show the version.")
+        ] = False,
+    ) -> None:
+        """codex-py: a terminal coding agent."""
+
+    @app.command("tui", hidden=True)
+    def tui(
+        prompt: Prompt = None,
+        model: Model = None,
+        provider: Provider = None,
+        profile: Profile = None,
+        config: ConfigOpt = None,
+        cd: Cd = None,
+        sandbox: Sandbox = None,
+        approval: Approval = None,
+        full_auto: FullAuto = False,
+        reasoning_effort: Effort = None,
+        no_alt_screen: NoAlt = False,
+    ) -> None:
+        """Open the interactive app."""
+        cli = overrides("tui", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
+        _run("codex_py.tui.launch:run_tui", cli, prompt, no_alt_screen=no_alt_screen, resume=None)
+
+    @app.command("exec")
+    def exec_(
+        prompt: Prompt = None,
+        model: Model = None,
+        provider: Provider = None,
+        profile: Profile = None,
+        config: ConfigOpt = None,
+        cd: Cd = None,
+        sandbox: Sandbox = None,
+        approval: Approval = None,
+        full_auto: FullAuto = False,
+        reasoning_effort: Effort = None,
+        json: Json = False,
+        output_last_message: OutLast = None,
+        skip_git_repo_check: SkipGit = False,
+    ) -> None:
+        """Run one task non-interactively and exit ('exec resume' continues a session)."""
+        cli = overrides("exec", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
+        _run(
+            "codex_py.exec.runner:run_exec",
+            cli,
+            prompt,
+            json_mode=json,
+            output_last_message=output_last_message,
+            skip_git_repo_check=skip_git_repo_check,
+            resume=None,
+        )
+
+    @app.command("exec-resume", hidden=True)
+    def exec_resume(
+        session_id: Annotated[Optional[str], typer.Argument(help="Session id (or the prompt with --last).")] = None,  # noqa: UP045
+        prompt: Prompt = None,
+        last: Last = False,
+        model: Model = None,
+        provider: Provider = None,
+        profile: Profile = None,
+        config: ConfigOpt = None,
+        cd: Cd = None,
+        sandbox: Sandbox = None,
+        approval: Approval = None,
+        full_auto: FullAuto = False,
+        reasoning_effort: Effort = None,
+        json: Json = False,
+        output_last_message: OutLast = None,
+        skip_git_repo_check: SkipGit = False,
+    ) -> None:
+        """Continue a recorded session non-interactively."""
+        if last and session_id is not None and prompt is None:
+            session_id, prompt = None, session_id
+        cli = overrides("exec", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
+        _run(
+            "codex_py.exec.runner:run_exec",
+            cli,
+            prompt,
+            json_mode=json,
+            output_last_message=output_last_message,
+            skip_git_repo_check=skip_git_repo_check,
+            resume=ResumeTarget(session_id, last),
+        )
+
+    @app.command("resume")
+    def resume(
+        session_id: Annotated[Optional[str], typer.Argument(help="Session id to reopen.")] = None,  # noqa: UP045
+        last: Last = False,
+        model: Model = None,
+        provider: Provider = None,
+        profile: Profile = None,
+        config: ConfigOpt = None,
+        cd: Cd = None,
+        sandbox: Sandbox = None,
+        approval: Approval = None,
+        full_auto: FullAuto = False,
+        reasoning_effort: Effort = None,
+        no_alt_screen: NoAlt = False,
+    ) -> None:
+        """Reopen a recorded session in the interactive app."""
+        cli = overrides("tui", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
+        _run(
+            "codex_py.tui.launch:run_tui",
+            cli,
+            None,
+            no_alt_screen=no_alt_screen,
+            resume=ResumeTarget(session_id, last or session_id is None),
+        )
+
+    @app.command("sessions")
+    def sessions(
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """List recorded sessions from every directory, newest first (id, date, cwd, provider/model, first prompt)."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        _run("codex_py.session.listing:print_sessions", cli)
+
+    @app.command("login")
+    def login(
+        action: Annotated[Optional[str], typer.Argument(help="'status' shows what is configured.")] = None,  # noqa: UP045
+        provider: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--provider", help="chatgpt | claude | openai | anthropic"),
+        ] = None,
+        with_api_key: Annotated[bool, typer.Option("--with-api-key", help="Read the API key from stdin.")] = False,
+        no_browser: Annotated[
+            bool, typer.Option("--no-browser", help="Print the authorization URL instead of opening a browser.")
+        ] = False,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Sign in: ChatGPT or Claude account (OAuth), or an OpenAI / Anthropic API key."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        if action == "status":
+            _run("codex_py.login.commands:login_status", cli)
+        if action is not None:
+            typer.echo(f"error: unknown login action {action!r} (did you mean 'status'?)", err=True)
+            raise typer.Exit(2)
+        if provider is None:
+            typer.echo("error: --provider is required: chatgpt | claude | openai | anthropic", err=True)
+            raise typer.Exit(2)
+        _run("codex_py.login.commands:login", cli, provider, with_api_key=with_api_key, no_browser=no_browser)
+
+    @app.command("logout")
+    def logout(
+        provider: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--provider", help="chatgpt | claude | openai | anthropic"),
+        ] = None,
+        all_: Annotated[bool, typer.Option("--all", help="Remove every stored credential.")] = False,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Remove stored credentials (revoking OAuth tokens where the provider allows)."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        _run("codex_py.login.commands:logout", cli, provider, all_providers=all_)
+
+    @app.command("apply-patch")
+    def apply_patch(
+        patch: Annotated[Optional[str], typer.Argument(help="The patch text, or '-' to read stdin.")] = None,  # noqa: UP045
+    ) -> None:
+        """Apply a Codex-format patch in the current directory (all or nothing)."""
+        _run("codex_py.tools.apply_patch.cli:run", patch)
+
+    return app
