@@ -6,6 +6,7 @@ for the tokens and keys the fake authorization server handed out: none may ever 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -137,3 +138,35 @@ def test_cli_errors_are_one_line_with_a_hint(fake: FakeOAuth) -> None:
         "and run `codex-py login --provider anthropic`",
     ]
     assert not [s for s in fake.secrets_issued() if s in err]
+
+
+def test_exec_with_a_login_that_cannot_be_renewed(fake: FakeOAuth, isolated_home: Path, tmp_path: Path) -> None:
+    """A refresh that fails inside the request is a turn failure naming the login to run, not an internal error."""
+    from codex_py.config import load_config
+    from codex_py.login.chatgpt import ChatGPTTokens, revoke
+    from codex_py.login.store import open_store
+
+    config = load_config()
+    tokens = ChatGPTTokens.from_response(fake.issue_chatgpt(ttl=-30))  # expired: refreshed before the request
+    open_store(config).put("chatgpt", tokens.to_record())
+    fake.token_endpoint_down = True
+    down = run("exec", "--json", "--skip-git-repo-check", "-C", str(tmp_path), "hi")
+    assert down.returncode == 1, down.stderr
+    failed = json.loads(down.stdout.splitlines()[-1])
+    assert failed["type"] == "turn.failed"
+    assert failed["error"]["message"].startswith("could not renew the ChatGPT sign-in: the ChatGPT token endpoint")
+
+    fake.token_endpoint_down = False
+    assert revoke(config, tokens)
+    revoked = run("exec", "--json", "--skip-git-repo-check", "-C", str(tmp_path), "hi")
+    assert revoked.returncode == 3, revoked.stderr
+    assert json.loads(revoked.stdout.splitlines()[-1]) == {
+        "type": "turn.failed",
+        "error": {
+            "message": "ChatGPT sign-in cannot be renewed: the sign-in was revoked; "
+            "run `codex-py login --provider chatgpt` to sign in again"
+        },
+    }
+    printed = down.stdout + down.stderr + revoked.stdout + revoked.stderr + home_text(isolated_home)
+    assert "internal error" not in printed and "Traceback" not in printed
+    assert not [s for s in fake.secrets_issued() if s in printed]

@@ -37,11 +37,13 @@ _AUTH_CLAIM = "https://api.openai.com/auth"
 
 
 class RefreshError(LoginError):
-    """A refresh that failed; ``permanent`` means only a new login helps."""
+    """A refresh that failed; ``permanent`` means only a new login helps (exit 3, like a missing login)."""
 
     def __init__(self, message: str, hint: str, *, permanent: bool) -> None:
         super().__init__(message, hint)
         self.permanent = permanent
+        if permanent:
+            self.exit_code = 3
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 import httpx
 
 from codex_py.config.model import ProviderInfo
+from codex_py.errors import CodexPyError
 from codex_py.protocol.events import Completed, Event, RateLimits, StreamError, StreamRestart
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind
@@ -221,6 +222,9 @@ class HttpModelClient:
             request.headers["content-type"] = "application/json"
             try:
                 response = await self._client.send(request, stream=True)
+            except CodexPyError as exc:  # the auth flow could not produce a credential (e.g. a revoked login)
+                kind = ErrorKind.AUTHENTICATION if exc.exit_code == 3 else ErrorKind.NETWORK
+                raise RequestFailed(StreamError(kind, str(exc), hint=exc.hint)) from None
             except httpx.TransportError as exc:
                 error = transport_error(exc, self.provider)
                 if attempt < max_retries:
