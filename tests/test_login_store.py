@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringError, PasswordDeleteError
 
 from codex_py.config import Config, ProviderInfo, load_config, resolve_paths
 from codex_py.errors import NoCredentialsError, UsageError
@@ -58,27 +60,36 @@ def test_store_modes(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
         CredentialStore(resolve_paths(), "vault")
 
 
+class MemoryKeyring(KeyringBackend):
+    """An in-memory keyring backend; ``broken`` makes every call fail like a locked or absent D-Bus keyring."""
+
+    priority = 1  # type: ignore[assignment]
+    values: ClassVar[dict[tuple[str, str], str]] = {}
+    broken: ClassVar[bool] = False
+
+    def _check(self) -> None:
+        if self.broken:
+            raise KeyringError("the keyring is locked")
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._check()
+        return self.values.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._check()
+        self.values[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._check()
+        if self.values.pop((service, username), None) is None:
+            raise PasswordDeleteError(username)
+
+
 def test_keyring_backend_round_trip(config: Config, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A real keyring backend (an in-memory one installed through keyring.set_keyring): nothing on disk."""
     import keyring
-    from keyring.backend import KeyringBackend
 
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-        values: ClassVar[dict[tuple[str, str], str]] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.values.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.values[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            from keyring.errors import PasswordDeleteError
-
-            if self.values.pop((service, username), None) is None:
-                raise PasswordDeleteError(username)
-
+    MemoryKeyring.values.clear()
     previous = keyring.get_keyring()
     keyring.set_keyring(MemoryKeyring())
     try:
@@ -90,6 +101,35 @@ def test_keyring_backend_round_trip(config: Config, monkeypatch: pytest.MonkeyPa
         assert not resolve_paths().credentials_file.exists()  # nothing on disk
         assert [k[0] for k in MemoryKeyring.values] == ["codex-py"]
         assert store.delete("openai_api_key") and store.get("openai_api_key") is None
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_keyring_that_fails_then_recovers_keeps_the_login(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto: a failing keyring sends the login to the 0600 file; once the keyring works again the login
+    is still found, and the next write moves it into the keyring and off the disk."""
+    import keyring
+
+    MemoryKeyring.values.clear()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    monkeypatch.setenv("CODEX_PY_CREDENTIALS_STORE", "auto")
+    monkeypatch.setattr(MemoryKeyring, "broken", True)
+    try:
+        save_api_key(config, "anthropic", "sk-ant-api03-saved-over-ssh-1")
+        path = resolve_paths().credentials_file
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600 and MemoryKeyring.values == {}
+
+        monkeypatch.setattr(MemoryKeyring, "broken", False)  # back at the desktop: the keyring works
+        store = open_store(config)
+        assert store.kind == "keyring"
+        assert store.get("anthropic_api_key")["key"] == "sk-ant-api03-saved-over-ssh-1"  # type: ignore[index]
+        assert resolve_provider_auth(config, config.model_providers["anthropic"]).mode == "API key (stored)"
+
+        save_api_key(config, "anthropic", "sk-ant-api03-replaced-key-22", store=store)
+        assert store.get("anthropic_api_key")["key"] == "sk-ant-api03-replaced-key-22"  # type: ignore[index]
+        assert "sk-ant-api03" not in path.read_text()  # the old copy left the disk
+        assert store.delete("anthropic_api_key") and store.get("anthropic_api_key") is None
     finally:
         keyring.set_keyring(previous)
 

@@ -111,7 +111,10 @@ class CredentialStore:
             except Exception as exc:
                 self._fall_back(exc)
             else:
-                return _parse_record(raw) if raw else None
+                record = _parse_record(raw) if raw else None
+                if record is not None or not self.file.exists():
+                    return record
+                # else: a record saved to the file while the keyring was failing (e.g. over SSH)
         return self._read_file().get(key)
 
     def put(self, key: RecordKey, record: dict[str, Any]) -> None:
@@ -121,9 +124,11 @@ class CredentialStore:
                 import keyring
 
                 keyring.set_password(KEYRING_SERVICE, self._keyring_user(key), json.dumps(record))
-                return
             except Exception as exc:
                 self._fall_back(exc)
+            else:
+                self._delete_from_file(key)  # no stale copy of the secret stays on disk
+                return
         with self.lock():
             records = self._read_file()
             records[key] = record
@@ -142,13 +147,17 @@ class CredentialStore:
                     found = True
             except Exception as exc:
                 self._fall_back(exc)
-        if self.file.exists():  # also clear a file record left from an earlier fallback
-            with self.lock():
-                records = self._read_file()
-                if records.pop(key, None) is not None:
-                    found = True
-                    self._write_file(records)
-        return found
+        return self._delete_from_file(key) or found  # also clear a record left by an earlier fallback
+
+    def _delete_from_file(self, key: RecordKey) -> bool:
+        if not self.file.exists():
+            return False
+        with self.lock():
+            records = self._read_file()
+            if records.pop(key, None) is None:
+                return False
+            self._write_file(records)
+        return True
 
     def lock(self) -> filelock.FileLock:
         """The cross-process lock (a file next to the credentials). One reentrant instance per path in
