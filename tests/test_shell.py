@@ -203,3 +203,68 @@ async def test_a_failing_output_callback_is_not_swallowed(tmp_path: Path) -> Non
 
     with pytest.raises(RuntimeError, match="sink broke"):
         await run_command(["echo", "x"], cwd=tmp_path, timeout_ms=10_000, policy=full(tmp_path), on_output=broken)
+
+
+async def test_a_background_process_holding_the_pipe_does_not_make_the_command_time_out(tmp_path: Path) -> None:
+    pid_file = tmp_path / "bg.pid"
+    script = f"sleep 60 & echo $! > {pid_file}; echo started"
+    fds_before = len(os.listdir("/proc/self/fd"))
+    result = await run_command(["sh", "-c", script], cwd=tmp_path, timeout_ms=30_000, policy=full(tmp_path))
+    pid = int(pid_file.read_text())
+    try:
+        assert (result.exit_code, result.timed_out) == (0, False)
+        assert result.output.startswith("started\n")
+        assert "background processes still held its output open" in result.output
+        assert _alive(pid)  # the command's exit does not kill what it left running
+        await asyncio.sleep(0)  # the transport closes its pipe end on the next loop iteration
+        assert len(os.listdir("/proc/self/fd")) == fds_before  # no pipe left open
+    finally:
+        os.kill(pid, 9)
+
+
+async def test_output_a_background_process_writes_just_after_exit_is_kept(tmp_path: Path) -> None:
+    script = "(sleep 0.2; echo late) & echo early"
+    result = await run_command(["sh", "-c", script], cwd=tmp_path, timeout_ms=30_000, policy=full(tmp_path))
+    assert (result.exit_code, result.output) == (0, "early\nlate\n")
+
+
+async def test_a_failing_output_callback_stops_the_command(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+
+    def broken(chunk: str) -> None:
+        raise RuntimeError("sink broke")
+
+    script = f"echo $$ > {pid_file}; echo x; sleep 60"
+    with pytest.raises(RuntimeError, match="sink broke"):
+        await run_command(
+            ["sh", "-c", script], cwd=tmp_path, timeout_ms=60_000, policy=full(tmp_path), on_output=broken
+        )
+    pid = int(pid_file.read_text())
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        await asyncio.sleep(0.02)
+    assert not _alive(pid)
+
+
+async def test_an_argument_list_too_long_is_a_clear_error(tmp_path: Path) -> None:
+    huge = "x" * 200_000  # above the kernel's 128 KiB limit for one argument
+    result = await run_command(["echo", huge], cwd=tmp_path, timeout_ms=10_000, policy=full(tmp_path))
+    assert result.exit_code == 126
+    assert result.output.startswith("codex-py: cannot execute echo: the command line is too long")
+    assert "write long scripts or data to a file" in result.output
+
+
+async def test_a_missing_sandbox_interpreter_is_named_not_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if landlock_abi() == 0:
+        pytest.skip("no Landlock on this kernel")
+    gone = tmp_path / "gone" / "python3"
+    monkeypatch.setattr(sys, "executable", str(gone))
+    result = await run_command(["ls"], cwd=tmp_path, timeout_ms=10_000, policy=sandboxed(tmp_path))
+    assert result.exit_code == 127
+    assert result.output == (
+        f"codex-py: the sandbox helper's Python ({gone}) is missing, so the command did not run; "
+        "reinstall codex-py or run with --sandbox danger-full-access"
+    )

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import errno
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +29,6 @@ __all__ = ["CommandResult", "format_for_model", "run_command"]
 TIMEOUT_EXIT_CODE = 124
 CAPTURE_HALF = 512 * 1024
 """Characters kept at each end of the output (the middle of a bigger output is dropped)."""
-_READ_SIZE = 64 * 1024
 _FLUSH_INTERVAL_S = 0.03
 _FLUSH_BYTES = 16 * 1024
 _DRAIN_AFTER_EXIT_S = 2.0
@@ -39,6 +40,10 @@ _DENIAL_HINTS = (
     "sandbox",
     "landlock",
     "failed to write file",
+)
+_HELD_OPEN_NOTE = (
+    "\n[codex-py: the command exited but background processes still held its output open; their later output "
+    "is not captured. Redirect a background process's output to a file (`cmd > log 2>&1 &`) to keep it running]\n"
 )
 
 
@@ -69,8 +74,11 @@ async def run_command(
     """Run ``argv`` directly (no shell unless argv asks for one) in a new process group under ``policy``.
 
     stdout and stderr share one pipe; output is decoded incrementally as UTF-8 (invalid bytes replaced)
-    and passed to ``on_output`` in coalesced chunks. On timeout the whole group is killed and the result
-    has exit code 124; on cancellation the group is killed and ``CancelledError`` re-raised.
+    and passed to ``on_output`` in coalesced chunks. The command ends when its process exits: background
+    processes still holding the pipe get ``_DRAIN_AFTER_EXIT_S`` to finish writing, then the pipe is
+    closed (they keep running). On timeout the whole group is killed and the result has exit code 124;
+    on cancellation the group is killed and ``CancelledError`` re-raised. ``env`` ``None`` means this
+    process's environment without secrets (``sandbox.policy.command_env``).
     """
     from codex_py.sandbox.policy import sandboxed_command
 
@@ -80,56 +88,73 @@ async def run_command(
     if not cwd.is_dir():
         return CommandResult(1, f"codex-py: working directory does not exist: {cwd}", 0.0)
     spawn_argv, child_env, sandboxed = sandboxed_command(argv, policy, env)
+    loop = asyncio.get_running_loop()
+    capture = _Capture(on_output)
     try:
-        proc = await asyncio.create_subprocess_exec(
+        transport, protocol = await loop.subprocess_exec(
+            lambda: _Protocol(capture, loop),
             *spawn_argv,
             cwd=cwd,
             env=child_env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    except FileNotFoundError:
-        return CommandResult(127, f"codex-py: command not found: {argv[0]}", time.monotonic() - start)
-    except PermissionError:
-        return CommandResult(126, f"codex-py: permission denied: {argv[0]}", time.monotonic() - start)
     except OSError as exc:
-        return CommandResult(126, f"codex-py: cannot execute {argv[0]}: {exc.strerror}", time.monotonic() - start)
+        return CommandResult(*_spawn_failure(exc, argv, spawn_argv[0], sandboxed), time.monotonic() - start)
 
-    capture = _Capture(on_output)
-    assert proc.stdout is not None
-    pump = asyncio.create_task(capture.pump(proc.stdout))
-    timed_out = False
+    pid = transport.get_pid()
+    capture.on_sink_error = lambda: _kill_group(pid)
+    timed_out = held_open = False
     try:
-        try:
-            await asyncio.wait_for(proc.wait(), timeout_ms / 1000)
-        except TimeoutError:
+        done, _ = await asyncio.wait({protocol.exited}, timeout=timeout_ms / 1000)
+        if not done:
             timed_out = True
-            _kill_group(proc.pid)
-            await proc.wait()
-        # leftover background processes may hold the pipe open: stop reading after a grace period
-        await asyncio.wait({pump}, timeout=_DRAIN_AFTER_EXIT_S)
+            _kill_group(pid)
+            await protocol.exited
+        if not protocol.drained.done():  # a background process holds the pipe open
+            done, _ = await asyncio.wait({protocol.drained}, timeout=_DRAIN_AFTER_EXIT_S)
+            held_open = not done
     except asyncio.CancelledError:
-        _kill_group(proc.pid)
-        pump.cancel()
+        _kill_group(pid)
         raise
     finally:
-        if not pump.done():
-            pump.cancel()
-        (pumped,) = await asyncio.gather(pump, return_exceptions=True)
+        transport.close()
         capture.finish()
-    if isinstance(pumped, Exception) and not isinstance(pumped, asyncio.CancelledError):
-        raise pumped  # a failing on_output callback is a bug in the caller: do not hide it
+    if capture.sink_error is not None:
+        raise capture.sink_error  # a failing on_output callback is a bug in the caller: do not hide it
 
     output = capture.text()
-    code = proc.returncode if proc.returncode is not None else -1
+    code = transport.get_returncode()
+    code = -1 if code is None else code
     exit_code = 128 - code if code < 0 else code
     if timed_out:
         exit_code = TIMEOUT_EXIT_CODE
         output = f"command timed out after {timeout_ms} milliseconds\n{output}"
-    denied = sandboxed and not timed_out and exit_code not in (0, 2, 126, 127) and _looks_denied(output)
+    elif held_open:
+        output += _HELD_OPEN_NOTE
+    denied = sandboxed and not timed_out and _looks_denied(exit_code, output)
     return CommandResult(exit_code, output, time.monotonic() - start, timed_out, denied, capture.dropped > 0)
+
+
+def _spawn_failure(exc: OSError, argv: list[str], program: str, sandboxed: bool) -> tuple[int, str]:
+    """Exit code and message when the process could not start at all."""
+    if exc.errno == errno.E2BIG:
+        return 126, (
+            f"codex-py: cannot execute {argv[0]}: the command line is too long (Argument list too long); "
+            "write long scripts or data to a file and pass the file instead"
+        )
+    if sandboxed and isinstance(exc, FileNotFoundError) and exc.filename == program:
+        return 127, (
+            f"codex-py: the sandbox helper's Python ({program}) is missing, so the command did not run; "
+            "reinstall codex-py or run with --sandbox danger-full-access"
+        )
+    if isinstance(exc, FileNotFoundError):
+        return 127, f"codex-py: command not found: {argv[0]}"
+    if isinstance(exc, PermissionError):
+        return 126, f"codex-py: permission denied: {argv[0]}"
+    return 126, f"codex-py: cannot execute {argv[0]}: {exc.strerror}"
 
 
 def _kill_group(pid: int) -> None:
@@ -139,9 +164,34 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _looks_denied(output: str) -> bool:
+def _looks_denied(exit_code: int, output: str) -> bool:
+    """Codex's heuristic: a failure that is not a usage error or missing command and reads like a denial."""
+    if exit_code in (0, 2, 126, 127):
+        return False
+    if exit_code == 128 + signal.SIGSYS:  # the seccomp filter killed it
+        return True
     lower = output.lower()
     return any(hint in lower for hint in _DENIAL_HINTS)
+
+
+class _Protocol(asyncio.SubprocessProtocol):
+    """Feeds the pipe into a ``_Capture`` and reports process exit and pipe EOF separately."""
+
+    def __init__(self, capture: _Capture, loop: asyncio.AbstractEventLoop) -> None:
+        self._capture = capture
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.drained: asyncio.Future[None] = loop.create_future()
+
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        self._capture.feed(data)  # type: ignore[arg-type]  # bytes: the pipe is not in text mode
+
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        if not self.drained.done():
+            self.drained.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
 
 
 class _Capture:
@@ -159,6 +209,8 @@ class _Capture:
         "_tail",
         "_tail_len",
         "dropped",
+        "on_sink_error",
+        "sink_error",
     )
 
     def __init__(self, sink: Callable[[str], None] | None) -> None:
@@ -173,10 +225,13 @@ class _Capture:
         self._pending_len = 0
         self._last_flush = 0.0
         self._flush_handle: asyncio.TimerHandle | None = None
+        self.sink_error: Exception | None = None
+        """The first exception ``sink`` raised; no output is passed on after it."""
+        self.on_sink_error: Callable[[], None] | None = None
 
-    async def pump(self, stream: asyncio.StreamReader) -> None:
-        while chunk := await stream.read(_READ_SIZE):
-            self._add(self._decoder.decode(chunk))
+    def feed(self, chunk: bytes) -> None:
+        """Take the next bytes read from the pipe."""
+        self._add(self._decoder.decode(chunk))
 
     def finish(self) -> None:
         self._add(self._decoder.decode(b"", final=True))
@@ -213,7 +268,13 @@ class _Capture:
             self._pending.clear()
             self._pending_len = 0
             self._last_flush = time.monotonic()
-            self._sink(chunk)
+            try:
+                self._sink(chunk)
+            except Exception as exc:  # re-raised by run_command once the process is gone
+                self.sink_error = exc
+                self._sink = None
+                if self.on_sink_error is not None:
+                    self.on_sink_error()
 
     def _store(self, text: str) -> None:
         room = CAPTURE_HALF - self._head_len
