@@ -15,6 +15,7 @@ from codex_py.agent.events import (
     ApprovalResult,
     CommandBegin,
     CommandEnd,
+    Compacted,
     Decision,
     PatchEnd,
     PlanUpdated,
@@ -22,11 +23,12 @@ from codex_py.agent.events import (
     TurnAborted,
     TurnCompleted,
     TurnFailed,
+    Warning,
 )
-from codex_py.protocol import Reasoning, ToolCall, ToolResult
-from tests.agent_support import Sink, make_session
+from codex_py.protocol import AssistantMessage, Reasoning, ToolCall, ToolResult
+from tests.agent_support import RawServer, Sink, make_session, sse
 from tests.support.fake_provider import FakeProvider
-from tests.support.replies import Call, Reply
+from tests.support.replies import Call, Reply, Usage
 
 WIRES = ["responses", "chat", "messages"]
 
@@ -342,3 +344,148 @@ async def test_parallel_tool_calls_follow_the_catalog(fake_provider: FakeProvide
         await session.run_turn("hi")
         await session.aclose()
         assert fake_provider.last_request.json["parallel_tool_calls"] is expected
+
+
+# --- output limit, refusal, context window -------------------------------------------------
+
+
+def _message_stream(blocks: list[tuple[dict[str, Any], list[dict[str, Any]]]], stop: str) -> bytes:
+    """A Messages SSE body: each block is (content_block_start's block, its deltas)."""
+    events: list[dict[str, Any]] = [
+        {
+            "type": "message_start",
+            "message": {"id": "msg_1", "role": "assistant", "content": [], "usage": {"input_tokens": 20}},
+        }
+    ]
+    for index, (block, deltas) in enumerate(blocks):
+        events.append({"type": "content_block_start", "index": index, "content_block": block})
+        events += [{"type": "content_block_delta", "index": index, "delta": d} for d in deltas]
+        events.append({"type": "content_block_stop", "index": index})
+    events.append({"type": "message_delta", "delta": {"stop_reason": stop}, "usage": {"output_tokens": 9}})
+    events.append({"type": "message_stop"})
+    return sse(*events)
+
+
+def _text_block(text: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return {"type": "text", "text": ""}, [{"type": "text_delta", "text": text}]
+
+
+@pytest.mark.parametrize("wire", ["chat", "responses"])
+async def test_call_cut_by_the_output_limit_is_not_run(fake_provider: FakeProvider, tmp_path: Path, wire: str) -> None:
+    cut = Call("shell", '{"command": ["touch", "cut.txt"', call_id="c2")
+    fake_provider.script(
+        Reply(tool_calls=[shell(["touch", "whole.txt"], "c1"), cut], stop="length"),
+        Reply(text="I will send it again."),
+    )
+    session, sink = make_session(fake_provider, tmp_path, wire)
+    await session.run_turn("make two files")
+    await session.aclose()
+    assert (tmp_path / "whole.txt").exists(), "the complete call before the cut one still runs"
+    assert not (tmp_path / "cut.txt").exists()
+    outputs = tool_outputs(fake_provider.requests[1].json, wire)
+    assert "output token limit" in outputs["c2"] and "Exit code: 0" in outputs["c1"]
+    assert any("cut off" in w.message for w in sink.of(Warning))
+    assert sink.of(TurnCompleted)[-1].last_message == "I will send it again."
+
+
+async def test_messages_tool_use_cut_at_max_tokens_is_answered_not_run(tmp_path: Path) -> None:
+    partial = '{"command": ["touch", "never.txt'
+    first = _message_stream(
+        [
+            _text_block("Writing it."),
+            (
+                {"type": "tool_use", "id": "toolu_cut", "name": "shell", "input": {}},
+                [{"type": "input_json_delta", "partial_json": partial}],
+            ),
+        ],
+        "max_tokens",
+    )
+    server = RawServer(200, "text/event-stream", [first, _message_stream([_text_block("Retrying.")], "end_turn")])
+    try:
+        session, _ = make_session(server, tmp_path, "messages")  # type: ignore[arg-type]
+        await session.run_turn("make a file")
+        await session.aclose()
+    finally:
+        server.close()
+    assert not (tmp_path / "never.txt").exists()
+    second = server.requests[1]
+    assistant = second["messages"][1]
+    assert assistant["content"][-1]["input"] == {"input": partial}, "the cut input is replayed as a valid object"
+    [result] = [b for b in second["messages"][2]["content"] if b["type"] == "tool_result"]
+    assert result["tool_use_id"] == "toolu_cut" and result["is_error"] is True
+    assert "output token limit" in result["content"]
+
+
+async def test_refusal_is_shown_but_not_replayed(tmp_path: Path) -> None:
+    refusal = _message_stream([_text_block("I can't help with that.")], "refusal")
+    server = RawServer(200, "text/event-stream", [refusal, _message_stream([_text_block("Sure.")], "end_turn")])
+    try:
+        session, sink = make_session(server, tmp_path, "messages")  # type: ignore[arg-type]
+        await session.run_turn("something bad")
+        await session.run_turn("something fine")
+        await session.aclose()
+    finally:
+        server.close()
+    assert sink.of(TurnCompleted)[0].last_message == "I can't help with that."
+    assert any("declined" in w.message for w in sink.of(Warning))
+    second = server.requests[1]["messages"]
+    assert [m["role"] for m in second] == ["user"]
+    assert [b["text"] for b in second[0]["content"]] == ["something bad", "something fine"]
+    assert not any(isinstance(i, AssistantMessage) and "can't" in i.text for i in session.history)
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_context_window_error_compacts_and_retries(
+    fake_provider: FakeProvider, tmp_path: Path, wire: str
+) -> None:
+    from tests.support.replies import HttpError
+
+    fake_provider.script(HttpError.context_length(), Reply(text="NOTE: user said hi."), Reply(text="Hello again."))
+    session, sink = make_session(fake_provider, tmp_path, wire)
+    await session.run_turn("hi")
+    await session.aclose()
+    assert sink.of(TurnCompleted)[-1].last_message == "Hello again."
+    assert not sink.of(TurnFailed)
+    assert any("context window" in w.message for w in sink.of(Warning))
+    assert len(sink.of(Compacted)) == 1
+    retried = json.dumps(fake_provider.requests[2].json)
+    assert "NOTE: user said hi." in retried and "hi" in retried
+
+
+async def test_large_tool_output_triggers_compaction_before_the_next_request(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    (tmp_path / "big.txt").write_text("word " * 4000)  # ~2.5k tokens reach the model; the response reported 110
+    fake_provider.script(
+        Reply(tool_calls=[shell(["cat", "big.txt"], "c1")], usage=Usage(100, 10)),
+        Reply(text="NOTE: read big.txt."),
+        Reply(text="It is big."),
+    )
+    session, sink = make_session(fake_provider, tmp_path, "chat", overrides=["model_context_window=2000"])
+    await session.run_turn("read big.txt")
+    await session.aclose()
+    assert sink.of(Compacted), "the tool output pushed the conversation past the compaction threshold"
+    assert "handoff note" in json.dumps(fake_provider.requests[1].json)
+    assert sink.of(TurnCompleted)[-1].last_message == "It is big."
+
+
+async def test_compaction_on_messages_keeps_the_cached_prefix(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(
+        Reply(tool_calls=[shell(["true"], "toolu_a")]), Reply(text="done"), Reply(text="NOTE: ran true.")
+    )
+    session, _ = make_session(fake_provider, tmp_path, "messages", model="claude-sonnet-4-5")
+    await session.run_turn("run true")
+    await session.compact()
+    await session.aclose()
+    last, summary = fake_provider.requests[1].json, fake_provider.requests[2].json
+    assert summary["tools"] == last["tools"] and summary["system"] == last["system"]
+    assert summary["tool_choice"] == {"type": "none"}, "tool blocks need tools; the summary needs text only"
+    # same prefix, and the block that closed the previous request's is still a breakpoint: a cache read
+    assert _unmarked(summary["messages"][: len(last["messages"])]) == _unmarked(last["messages"])
+    assert "cache_control" in summary["messages"][len(last["messages"]) - 1]["content"][-1]
+
+
+def _unmarked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {**m, "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]} for m in messages
+    ]

@@ -7,9 +7,6 @@ Each body is served over real HTTP from 127.0.0.1, once in a single write and on
 from __future__ import annotations
 
 import json
-import random
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,61 +29,9 @@ from codex_py.protocol import (
 )
 from codex_py.protocol.types import ErrorKind
 from codex_py.providers import open_client
+from tests.agent_support import RawServer
 
 WIRES = ("responses", "chat", "messages")
-
-
-class RawServer:
-    """Answers every request on a fresh connection with one canned HTTP response, written whole
-    or in random small pieces, then closes the connection."""
-
-    def __init__(self, status: int, content_type: str, body: bytes, *, chunked: bool, headers: dict[str, str]) -> None:
-        self.status, self.content_type, self.body, self.chunked = status, content_type, body, chunked
-        self.headers = headers
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        rng = random.Random(1234)
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    data += conn.recv(65536)
-                head, _, rest = data.partition(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length")
-                    ),
-                    0,
-                )
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
-                conn.sendall(
-                    f"HTTP/1.1 {self.status} X\r\ncontent-type: {self.content_type}\r\n{extra}"
-                    f"connection: close\r\n\r\n".encode()
-                )
-                if not self.chunked:
-                    conn.sendall(self.body)
-                else:
-                    i = 0
-                    while i < len(self.body):
-                        n = rng.randint(1, 7)
-                        conn.sendall(self.body[i : i + n])
-                        i += n
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @dataclass

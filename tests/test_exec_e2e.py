@@ -279,7 +279,7 @@ def test_long_session_is_compacted_automatically_and_goes_on(fake: FakeProvider,
     assert out.returncode == 0, out.stderr
     requests = fake.requests
     assert len(requests) == 3
-    assert "handoff note" in input_text(requests[1].json) and not requests[1].json.get("tools")
+    assert "handoff note" in input_text(requests[1].json) and requests[1].json["tool_choice"] == "none"
     after = input_text(requests[2].json)
     assert "GOAL: finish. DONE: big step." in after and "call_big" not in after
     assert "do the long thing" in after

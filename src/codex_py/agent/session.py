@@ -7,6 +7,7 @@ history stays valid for every wire API whatever happens (every call gets a resul
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,6 +56,11 @@ if TYPE_CHECKING:
     from codex_py.providers import ModelClient
 
 ABORTED_OUTPUT = "aborted by the user"
+CUT_SHORT_OUTPUT = (
+    "not run: the response reached its output token limit before this call's arguments were complete. "
+    "Send it again in smaller steps (for example several shorter patches)."
+)
+REFUSAL_NOTE = "The model declined to answer; its refusal is left out of the conversation it sees next."
 
 
 class Recorder(Protocol):
@@ -104,7 +110,10 @@ class Session:
         self.last_usage: Usage | None = None
         self.rate_limits: RateLimits | None = None
         self.context_window = context_window
-        self._context_used = 0
+        self._measured_tokens = 0
+        """Prompt + output tokens of the last response, as the provider reported them."""
+        self._measured_at = 0
+        """``len(history)`` when ``_measured_tokens`` was taken; later items are estimated."""
         self._tools_override = tools
         self._parallel_calls = False
         self.auth_mode = ""
@@ -122,7 +131,7 @@ class Session:
         try:
             await self._maybe_compact()
             for _ in range(self.config.max_tool_iterations):
-                sample = await self._sample(turn_usage)
+                sample = await self._sample_fitting(turn_usage)
                 for item in sample.items:
                     if isinstance(item, AssistantMessage) and item.text:
                         last_text = item.text
@@ -134,8 +143,13 @@ class Session:
                         self.sink(Warning("The answer was cut short: the model reached its output token limit."))
                     self.sink(TurnCompleted(last_text))
                     return
+                truncated = sample.stop_reason is StopReason.MAX_TOKENS
                 for call in calls:
-                    self._append(await self.runner.run(call))
+                    if truncated and _cut_short(call):
+                        self.sink(Warning(f"A `{call.name}` call was cut off by the output token limit; not run."))
+                        self._append(ToolResult(call.call_id, CUT_SHORT_OUTPUT, is_error=True))
+                    else:
+                        self._append(await self.runner.run(call))
                 await self._maybe_compact()
             self.sink(
                 TurnFailed(
@@ -163,17 +177,29 @@ class Session:
         """Summarize the conversation and replace the history with the summary (/compact)."""
         from codex_py.session.compaction import compact_history, estimate_tokens
 
-        before = self._context_used or estimate_tokens(self.history)
+        before = self.context_tokens()
         new_history, summary = await compact_history(
-            self.client, model=self.config.model, instructions=self.instructions, history=self.history
+            self.client,
+            model=self.config.model,
+            instructions=self.instructions,
+            history=self.history,
+            base=self._request(),
         )
         self.history = new_history
+        self._measured_tokens = self._measured_at = 0
         after = estimate_tokens(new_history)
-        self._context_used = after
         self._record_event("compacted", {"summary": summary, "replacement_history": new_history})
         self.sink(Compacted(summary, before, after))
 
+    def context_tokens(self) -> int:
+        """Tokens the next request will carry: the last response's reported total plus an estimate
+        for the items added since (tool outputs, the next user message)."""
+        from codex_py.session.compaction import estimate_tokens
+
+        return self._measured_tokens + estimate_tokens(self.history[self._measured_at :])
+
     async def aclose(self) -> None:
+        """Close the model client's connections."""
         await self.client.aclose()
 
     # --- internals -----------------------------------------------------------------------
@@ -246,8 +272,13 @@ class Session:
                 elif type(event) is RateLimits:
                     self.rate_limits = event
                 elif type(event) is Completed:
-                    for item in pending:
-                        self._append(item)
+                    if event.stop_reason is StopReason.REFUSAL:
+                        # shown, but neither replayed nor run: the API asks for the refused turn to be dropped
+                        pending = [i for i in pending if type(i) is AssistantMessage]
+                        emit(Warning(REFUSAL_NOTE))
+                    else:
+                        for item in pending:
+                            self._append(item)
                     if event.usage is not None:
                         self._account(event.usage, turn_usage)
                     return _Sample(pending, event.stop_reason)
@@ -265,22 +296,34 @@ class Session:
         self.usage = self.usage + usage
         self.last_usage = usage
         turn_usage.accumulate(usage)
-        self._context_used = usage.input_tokens + usage.output_tokens
-        self.sink(TokenUsage(turn_usage + Usage(), self.usage, self._window(), self._context_used, self.rate_limits))
+        self._measured_tokens = usage.input_tokens + usage.output_tokens
+        self._measured_at = len(self.history)
+        used = self._measured_tokens
+        self.sink(TokenUsage(turn_usage + Usage(), self.usage, self._window(), used, self.rate_limits))
 
     def _window(self) -> int | None:
         if self.config.model_context_window:
             return self.config.model_context_window
         return self.context_window
 
-    async def _maybe_compact(self) -> None:
-        from codex_py.session.compaction import estimate_tokens, should_compact
+    async def _sample_fitting(self, turn_usage: Usage) -> _Sample:
+        """``_sample``, compacting the history and trying once more if the request outgrew the
+        model's context window (the size estimate that triggers compaction ahead of time is rough)."""
+        try:
+            return await self._sample(turn_usage)
+        except TurnError as exc:
+            if exc.error.kind is not ErrorKind.CONTEXT_WINDOW:
+                raise
+        self.sink(Warning("The conversation outgrew the model's context window: compacting it and trying again."))
+        await self.compact()
+        return await self._sample(turn_usage)
 
-        window = self._window()
-        used = self._context_used or estimate_tokens(self.history)
+    async def _maybe_compact(self) -> None:
+        from codex_py.session.compaction import should_compact
+
         if should_compact(
-            used,
-            context_window=window,
+            self.context_tokens(),
+            context_window=self._window(),
             ratio=self.config.auto_compact_ratio,
             limit=self.config.model_auto_compact_token_limit,
         ):
@@ -298,6 +341,17 @@ class Session:
         request.future = loop.create_future()
         self.sink(request)
         return await request.future
+
+
+def _cut_short(call: ToolCall) -> bool:
+    """True when a function call's arguments are not a whole JSON object (the output limit hit
+    mid-call); freeform input cannot be judged here, and the patch applier rejects a cut patch."""
+    if call.kind != "function":
+        return False
+    try:
+        return not isinstance(json.loads(call.arguments or "{}"), dict)
+    except ValueError:
+        return True
 
 
 def new_session_id() -> str:

@@ -37,3 +37,6 @@ class ModelRequest:
     max_output_tokens: int | None = None
     session_id: str = ""
     parallel_tool_calls: bool = False
+    tool_choice: Literal["auto", "none"] = "auto"
+    """``none`` keeps the tools in the request (prompt-cache prefix; Messages rejects tool blocks in a
+    request without tools) but lets the model answer only in text, e.g. for a compaction summary."""

@@ -148,7 +148,7 @@ def build_request_body(request: ModelRequest) -> dict[str, Any]:
     ]
     if tools:
         body["tools"] = tools
-        body["tool_choice"] = "auto"
+        body["tool_choice"] = request.tool_choice
         if request.parallel_tool_calls:
             body["parallel_tool_calls"] = True
     if request.reasoning_effort is not None:

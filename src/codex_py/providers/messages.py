@@ -152,8 +152,8 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
     betas: list[str] = []
     if tools:
         body["tools"] = tools
-        choice: dict[str, Any] = {"type": "auto"}
-        if not request.parallel_tool_calls:
+        choice: dict[str, Any] = {"type": request.tool_choice}
+        if not request.parallel_tool_calls and request.tool_choice == "auto":
             choice["disable_parallel_tool_use"] = True
         body["tool_choice"] = choice
     thinking = _thinking(request, info, max_tokens)

@@ -178,7 +178,7 @@ def build_request_body(request: ModelRequest, *, backend: Literal["api", "chatgp
     body["input"] = input_items(request.items, custom)
     tools = tools_json(request)
     body["tools"] = tools
-    body["tool_choice"] = "auto"
+    body["tool_choice"] = request.tool_choice
     body["parallel_tool_calls"] = request.parallel_tool_calls
     effort = request.reasoning_effort or (info.default_reasoning_effort if info.supports_reasoning else None)
     if effort is not None:

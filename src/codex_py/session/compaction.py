@@ -146,18 +146,25 @@ async def compact_history(
     instructions: str,
     history: list[Item],
     keep_recent_user_tokens: int = 20_000,
+    base: ModelRequest | None = None,
 ) -> tuple[list[Item], str]:
     """Ask the model for a handoff summary of ``history``; return (new history, summary text).
 
     The new history is the recent user messages (up to ``keep_recent_user_tokens``) then one user
     message with the prefixed summary. If the summarizing request itself overflows the context,
     the oldest items are dropped until it fits. Failures raise ``agent.session.TurnError``.
+    ``base`` is the session's regular request: the summary request keeps its tools, reasoning and
+    cache key, so its prefix is the one the provider has cached (and Messages, which rejects tool
+    blocks in a request without tools, accepts it).
     """
+    from dataclasses import replace
+
     from codex_py.agent.session import TurnError
 
+    template = base or ModelRequest(model=model, instructions=instructions, items=[])
     source = list(history)
     for _ in range(MAX_OVERFLOW_RETRIES):
-        request = ModelRequest(model=model, instructions=instructions, items=[*source, UserMessage.of(SUMMARY_PROMPT)])
+        request = replace(template, items=[*source, UserMessage.of(SUMMARY_PROMPT)], tool_choice="none")
         outcome = await _summarize(client, request)
         if isinstance(outcome, str):
             if not outcome:
