@@ -140,8 +140,40 @@ def test_wrong_type(isolated_home: Path) -> None:
 
 
 def test_wrong_literal(isolated_home: Path) -> None:
-    with pytest.raises(ConfigError, match="sandbox_mode must be one of"):
+    with pytest.raises(ConfigError, match="sandbox_mode must be one of") as info:
         load_config(CliOverrides(sandbox="workspace_write"))
+    assert "did you mean 'workspace-write'" in str(info.value)
+    assert (
+        info.value.hint == "fix the value given to --sandbox: use one of read-only, workspace-write, danger-full-access"
+    )
+
+
+def test_errors_name_where_the_bad_value_came_from(isolated_home: Path) -> None:
+    """A bad value is blamed on its own layer (flag, -c, profile, file), never on config.toml by default."""
+    path = write_config(
+        isolated_home, 'model = "m"\n[profiles.fast]\nmodle = "x"\n[model_providers.local]\nbase_url = 7\n'
+    )
+    cases = {
+        "--reasoning-effort: model_reasoning_effort must be one of": CliOverrides(reasoning_effort="huge"),
+        "-c approval_policy=sometimes: approval_policy must be one of": CliOverrides(
+            config=["approval_policy=sometimes"]
+        ),
+        "-c tui.transcript_line_budget=many: tui.transcript_line_budget must be an integer": CliOverrides(
+            config=["tui.transcript_line_budget=many"]
+        ),
+        f"{path} [profiles.fast]: unknown key modle (did you mean 'model'?)": CliOverrides(profile="fast"),
+        f"{path}: model_providers.local.base_url must be a string, got 7": CliOverrides(),
+    }
+    for message, cli in cases.items():
+        if "local" not in message:
+            cli.config.append("model_providers.local.base_url='http://127.0.0.1:1'")
+        with pytest.raises(ConfigError) as info:
+            load_config(cli)
+        assert str(info.value).startswith(message), (message, str(info.value))
+        assert info.value.hint
+    with pytest.raises(ConfigError) as info:
+        load_config(CliOverrides(config=["model_providers.local.base_url='x'", "tui.theme=1"]))
+    assert info.value.hint == "fix the value given to -c"
 
 
 def test_unknown_provider(isolated_home: Path) -> None:

@@ -52,6 +52,30 @@ def parse_override(raw: str) -> tuple[list[str], Any]:
     return parts, parsed
 
 
+class _Origins:
+    """Where each (dotted) key got its value: the config file, a profile, an env var, ``-c`` or a flag.
+    Errors name it, so a bad ``--sandbox`` value is not blamed on config.toml."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+        self._by_path: dict[tuple[str, ...], str] = {}
+
+    def set(self, parts: typing.Sequence[str], where: str) -> None:
+        self._by_path[tuple(parts)] = where
+
+    def of(self, key: str) -> str:
+        """The origin of ``key`` ("a.b.c", "a.b[2]"): its own, else its nearest table's, else the file."""
+        parts = tuple(key.split("[", 1)[0].split("."))
+        for n in range(len(parts), 0, -1):
+            if (where := self._by_path.get(parts[:n])) is not None:
+                return where
+        return self.default
+
+    def fix_hint(self, key: str) -> str:
+        where = self.of(key)
+        return f"fix the value given to {where.split()[0]}" if where.startswith("-") else f"fix {key} in {where}"
+
+
 def _set_path(table: dict[str, Any], parts: list[str], value: Any) -> None:
     for part in parts[:-1]:
         nxt = table.get(part)
@@ -86,14 +110,25 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}", f"fix that line in {path}") from exc
 
 
-def _env_layer(env: typing.Mapping[str, str]) -> dict[str, Any]:
+def _env_layer(env: typing.Mapping[str, str], origins: _Origins) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     if base := env.get("OPENAI_BASE_URL", "").strip():
         _set_path(layer, ["model_providers", "openai", "base_url"], base.rstrip("/"))
+        origins.set(["model_providers", "openai", "base_url"], "OPENAI_BASE_URL")
     if base := env.get("ANTHROPIC_BASE_URL", "").strip():
         # Anthropic convention: the base has no /v1; our base_url includes it.
         _set_path(layer, ["model_providers", "anthropic", "base_url"], base.rstrip("/") + "/v1")
+        origins.set(["model_providers", "anthropic", "base_url"], "ANTHROPIC_BASE_URL")
     return layer
+
+
+_FLAGS = {  # the flags that set a config key (--full-auto only sets valid values)
+    "model": "--model",
+    "model_provider": "--provider",
+    "model_reasoning_effort": "--reasoning-effort",
+    "sandbox_mode": "--sandbox",
+    "approval_policy": "--ask-for-approval",
+}
 
 
 def load_config(
@@ -108,6 +143,7 @@ def load_config(
     paths = paths or resolve_paths(dict(env))
     config_file = paths.config_file
     raw = read_toml(config_file)
+    origins = _Origins(str(config_file) if config_file.exists() else "config")
 
     overrides = [parse_override(o) for o in cli.config]
     for parts, value in overrides:
@@ -130,8 +166,11 @@ def load_config(
             if key in ("profiles", "profile"):
                 raise ConfigError(f"{config_file}: profiles.{profile_name}.{key} is not allowed in a profile")
         merged = _deep_merge(merged, profile)
-    merged = _deep_merge(merged, _env_layer(env))
-    for parts, value in overrides:  # -c beats the profile and the environment
+        for key in profile:
+            origins.set([key], f"{origins.default} [profiles.{profile_name}]")
+    merged = _deep_merge(merged, _env_layer(env, origins))
+    for (parts, value), raw_override in zip(overrides, cli.config, strict=True):  # -c beats profile and env
+        origins.set(parts, f"-c {raw_override.strip()}")
         if parts[0] not in ("profiles", "profile"):
             _set_path(merged, parts, value)
 
@@ -151,14 +190,15 @@ def load_config(
     if cli.approval:
         flag_values["approval_policy"] = cli.approval
     merged.update(flag_values)
+    for key in flag_values:
+        origins.set([key], _FLAGS[key])
 
-    source = str(config_file) if config_file.exists() else "config"
     providers_raw = merged.pop("model_providers", {}) or {}
     if not isinstance(providers_raw, dict):
-        raise ConfigError(f"{source}: model_providers must be a table of tables")
-    config: Config = _build(Config, merged, "", source)
+        raise ConfigError(f"{origins.of('model_providers')}: model_providers must be a table of tables")
+    config: Config = _build(Config, merged, "", origins)
     config.profile = profile_name
-    config.model_providers = _build_providers(providers_raw, source)
+    config.model_providers = _build_providers(providers_raw, origins)
     if config.model_provider not in config.model_providers:
         known = sorted(config.model_providers)
         raise ConfigError(
@@ -181,17 +221,20 @@ def load_config(
     return config
 
 
-def _build_providers(raw: dict[str, Any], source: str) -> dict[str, ProviderInfo]:
+def _build_providers(raw: dict[str, Any], origins: _Origins) -> dict[str, ProviderInfo]:
     table: dict[str, dict[str, Any]] = copy.deepcopy(BUILTIN_PROVIDERS)
     for pid, value in raw.items():
         if not isinstance(value, dict):
-            raise ConfigError(f"{source}: model_providers.{pid} must be a table")
+            raise ConfigError(f"{origins.of(f'model_providers.{pid}')}: model_providers.{pid} must be a table")
         table[pid] = _deep_merge(table.get(pid, {}), value)
     out: dict[str, ProviderInfo] = {}
     for pid, value in table.items():
         if "base_url" not in value:
-            raise ConfigError(f"{source}: model_providers.{pid}.base_url is required")
-        info: ProviderInfo = _build(ProviderInfo, value, f"model_providers.{pid}.", source)
+            key = f"model_providers.{pid}"
+            raise ConfigError(
+                f"{origins.of(key)}: {key}.base_url is required", f'add base_url = "http://..." to [{key}]'
+            )
+        info: ProviderInfo = _build(ProviderInfo, value, f"model_providers.{pid}.", origins)
         info.id = pid
         info.name = info.name or pid
         out[pid] = info
@@ -203,7 +246,7 @@ def _did_you_mean(word: str, options: typing.Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _build(cls: type[Any], raw: dict[str, Any], prefix: str, source: str) -> Any:
+def _build(cls: type[Any], raw: dict[str, Any], prefix: str, origins: _Origins) -> Any:
     """Instantiate dataclass ``cls`` from ``raw``, rejecting unknown keys and wrong types."""
     hints = typing.get_type_hints(cls)
     known = {f.name for f in fields(cls) if f.name not in RUNTIME_FIELDS and f.name != "id"}
@@ -211,10 +254,10 @@ def _build(cls: type[Any], raw: dict[str, Any], prefix: str, source: str) -> Any
     for key, value in raw.items():
         if key not in known:
             raise ConfigError(
-                f"{source}: unknown key {prefix}{key}" + _did_you_mean(key, known),
+                f"{origins.of(prefix + key)}: unknown key {prefix}{key}" + _did_you_mean(key, known),
                 "remove it or fix its spelling (see docs/config.md)",
             )
-        kwargs[key] = _coerce(value, hints[key], f"{prefix}{key}", source)
+        kwargs[key] = _coerce(value, hints[key], f"{prefix}{key}", origins)
     return cls(**kwargs)
 
 
@@ -233,30 +276,30 @@ def _type_name(tp: Any) -> str:
     )
 
 
-def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
+def _coerce(value: Any, tp: Any, key: str, origins: _Origins) -> Any:
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
 
     def fail() -> typing.NoReturn:
-        raise ConfigError(
-            f"{source}: {key} must be {_type_name(tp)}, got {value!r}",
-            f"fix {key} in {source}" if source != "config" else f"fix the value of {key}",
-        )
+        raise ConfigError(f"{origins.of(key)}: {key} must be {_type_name(tp)}, got {value!r}", origins.fix_hint(key))
 
     if origin in (types.UnionType, typing.Union):
-        for arg in args:
-            if arg is type(None):
-                continue
+        options = [arg for arg in args if arg is not type(None)]
+        for arg in options:
             try:
-                return _coerce(value, arg, key, source)
+                return _coerce(value, arg, key, origins)
             except ConfigError:
-                pass
+                if len(options) == 1:
+                    raise  # `X | None`: the error about X says it best
         fail()
     if origin is Literal:
         if value in args:
             return value
-        hint = _did_you_mean(str(value), [str(a) for a in args])
-        raise ConfigError(f"{source}: {key} must be one of {_type_name(tp)}, got {value!r}{hint}")
+        close = _did_you_mean(str(value), [str(a) for a in args])
+        raise ConfigError(
+            f"{origins.of(key)}: {key} must be one of {_type_name(tp)}, got {value!r}{close}",
+            f"{origins.fix_hint(key)}: use one of {', '.join(str(a) for a in args)}",
+        )
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -276,15 +319,15 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     if origin is list:
         if not isinstance(value, list):
             fail()
-        return [_coerce(v, args[0], f"{key}[{i}]", source) for i, v in enumerate(value)]
+        return [_coerce(v, args[0], f"{key}[{i}]", origins) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             fail()
         if args[1] is object:
             return dict(value)
-        return {k: _coerce(v, args[1], f"{key}.{k}", source) for k, v in value.items()}
+        return {k: _coerce(v, args[1], f"{key}.{k}", origins) for k, v in value.items()}
     if is_dataclass(tp):
         if not isinstance(value, dict):
             fail()
-        return _build(tp, value, key + ".", source)  # type: ignore[arg-type]
+        return _build(tp, value, key + ".", origins)  # type: ignore[arg-type]
     fail()
