@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 from codex_py.protocol import (
@@ -239,3 +240,42 @@ def test_messages_cache_breakpoints_at_most_four() -> None:
     assert marks == 4
     user_marks = [m for m in body["messages"] if "cache_control" in m["content"][-1]]
     assert [m["content"][-1]["text"] for m in user_marks] == ["q5", "last"]
+
+
+def _breakpoints(body: dict[str, Any]) -> list[tuple[int, int]]:
+    return [
+        (m, b)
+        for m, message in enumerate(body["messages"])
+        for b, block in enumerate(message["content"])
+        if "cache_control" in block
+    ]
+
+
+def _unmarked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _unmarked(v) for k, v in value.items() if k != "cache_control"}
+    if isinstance(value, list):
+        return [_unmarked(v) for v in value]
+    return value
+
+
+def test_messages_long_session_reads_each_prefix_from_the_cache() -> None:
+    """Every request ends its prefix with a breakpoint that the next request repeats over identical
+    content, so each turn pays for its new blocks only (tool loops and new user turns alike)."""
+    history: list[Any] = [UserMessage.of("fix the bug")]
+    bodies = []
+    for step in range(8):
+        body, _ = messages.build_request(request("claude-sonnet-4-5", list(history), reasoning_effort="low"))
+        bodies.append(body)
+        history.append(Reasoning(f"step {step}", provider="messages", payload={"signature": f"SIG{step}"}))
+        if step % 3 == 2:  # the model answers; the user asks again
+            history += [AssistantMessage(f"answer {step}"), UserMessage.of(f"next {step}")]
+        else:  # two calls, two results
+            calls = [ToolCall(f"toolu_{step}_{i}", "shell", '{"command":["ls"]}') for i in range(2)]
+            history += [*calls, *(ToolResult(c.call_id, "a.py\n" * 50) for c in calls)]
+    for before, after in pairwise(bodies):
+        assert after["system"] == before["system"] and after["tools"] == before["tools"]
+        m, b = _breakpoints(before)[-1]
+        assert (m, b) in _breakpoints(after), "the previous prefix end is still a breakpoint"
+        assert _unmarked(after["messages"][: m + 1]) == _unmarked(before["messages"][: m + 1])
+        assert json.dumps(after).count('"cache_control"') <= 4

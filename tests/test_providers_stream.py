@@ -360,3 +360,27 @@ async def test_one_keep_alive_connection_serves_consecutive_requests(fake_provid
         await client.aclose()
     ports = {r.client_port for r in fake_provider.requests}
     assert len(fake_provider.requests) == 4 and len(ports) == 1
+
+
+async def test_responses_refusal_streams_as_text_and_stops_as_refusal() -> None:
+    from tests.agent_support import RawServer, sse
+
+    refusal = {"type": "refusal", "refusal": "I can't help with that."}
+    message = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed", "content": [refusal]}
+    body = sse(
+        {"type": "response.output_item.added", "item": {**message, "content": []}, "output_index": 0},
+        {"type": "response.refusal.delta", "item_id": "msg_1", "delta": "I can't "},
+        {"type": "response.refusal.delta", "item_id": "msg_1", "delta": "help with that."},
+        {"type": "response.output_item.done", "item": message, "output_index": 0},
+        {"type": "response.completed", "response": {"id": "resp_1", "usage": {"input_tokens": 5, "output_tokens": 6}}},
+    )
+    server = RawServer(200, "text/event-stream", body)
+    try:
+        client = open_client(ProviderInfo(name="Raw", id="raw", base_url=server.base_url, wire_api="responses"))
+        events = await collect(client, make_request("responses"))
+    finally:
+        server.close()
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "I can't help with that."
+    assert items(events) == [AssistantMessage("I can't help with that.")]
+    end = terminal(events)
+    assert isinstance(end, Completed) and end.stop_reason is StopReason.REFUSAL

@@ -239,6 +239,7 @@ class ResponsesDecoder:
         self.terminal: Completed | StreamError | None = None
         self._call_ids: dict[str, str] = {}
         self._saw_call = False
+        self._refused = False
         self._section_pending = False
         self._failure: StreamError | None = None
 
@@ -249,7 +250,7 @@ class ResponsesDecoder:
         except ValueError:
             return None
         kind = ev.get("type")
-        if kind == "response.output_text.delta":
+        if kind == "response.output_text.delta" or kind == "response.refusal.delta":
             return TextDelta(ev["delta"])
         if kind == "response.function_call_arguments.delta" or kind == "response.custom_tool_call_input.delta":
             item_id = ev.get("item_id", "")
@@ -269,6 +270,8 @@ class ResponsesDecoder:
         if kind == "response.completed":
             response = ev.get("response") or {}
             stop = StopReason.TOOL_USE if self._saw_call else StopReason.END_TURN
+            if self._refused:
+                stop = StopReason.REFUSAL
             self.terminal = Completed(stop, _usage(response.get("usage")), response.get("id", ""))
         elif kind == "response.incomplete":
             response = ev.get("response") or {}
@@ -297,6 +300,8 @@ class ResponsesDecoder:
     def _item_done(self, item: WireItem) -> Event | None:
         kind = item.get("type")
         if kind == "message":
+            if any(c.get("type") == "refusal" for c in item.get("content") or []):
+                self._refused = True
             return ItemDone(_message_item(item))
         if kind == "reasoning":
             return ItemDone(_reasoning_item(item))
