@@ -34,6 +34,13 @@ def test_global_then_root_down_to_cwd(tmp_path: Path, isolated_home: Path) -> No
     assert f"## {cwd / 'AGENTS.override.md'}\n\nsub override wins" in docs
 
 
+def test_global_override_wins_in_the_home(tmp_path: Path, isolated_home: Path) -> None:
+    (isolated_home / "AGENTS.md").write_text("global rules")
+    (isolated_home / "AGENTS.override.md").write_text("global override")
+    docs = load_project_docs(Config(cwd=tmp_path), resolve_paths())
+    assert docs == f"## {isolated_home / 'AGENTS.override.md'}\n\nglobal override"
+
+
 def test_outside_a_repository_only_cwd_counts(tmp_path: Path) -> None:
     cwd = tmp_path / "a" / "b"
     cwd.mkdir(parents=True)

@@ -36,10 +36,6 @@ class Paths:
         return self.state_dir / "log"
 
     @property
-    def global_agents_md(self) -> Path:
-        return self.config_dir / "AGENTS.md"
-
-    @property
     def history_file(self) -> Path:
         return self.state_dir / "history.jsonl"
 

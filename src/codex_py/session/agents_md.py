@@ -2,7 +2,7 @@
 
 Order: the global file in the home, then one file per folder from the repository root (the
 nearest ancestor of the cwd with ``.git``; the cwd alone outside a repository) down to the cwd.
-In each folder ``AGENTS.override.md`` wins over ``AGENTS.md`` (as in Codex). Each file gets a
+In each folder, the home included, ``AGENTS.override.md`` wins over ``AGENTS.md`` (as in Codex). Each file gets a
 header naming it; the joined text is capped at ``project_doc_max_bytes`` with a note when cut
 (0 turns AGENTS.md off).
 """
@@ -31,20 +31,22 @@ def _read(path: Path) -> str | None:
     return text or None
 
 
+def _pick(folder: Path) -> Path | None:
+    """The AGENTS file that counts in ``folder`` (the override first), if any."""
+    for name in FILENAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def project_doc_paths(cwd: Path) -> list[Path]:
     """The per-folder AGENTS files that apply in ``cwd``, root first."""
     root = find_repo_root(cwd) or cwd
     folders = [cwd]
     if root != cwd:
         folders.extend(p for p in cwd.parents if p == root or root in p.parents)
-    found: list[Path] = []
-    for folder in reversed(folders):
-        for name in FILENAMES:
-            candidate = folder / name
-            if candidate.is_file():
-                found.append(candidate)
-                break
-    return found
+    return [path for folder in reversed(folders) if (path := _pick(folder)) is not None]
 
 
 def load_project_docs(config: Config, paths: Paths) -> str | None:
@@ -54,7 +56,8 @@ def load_project_docs(config: Config, paths: Paths) -> str | None:
         return None
     sections: list[str] = []
     seen: set[Path] = set()
-    for path in [paths.global_agents_md, *project_doc_paths(config.cwd)]:
+    global_doc = _pick(paths.config_dir)
+    for path in [*([global_doc] if global_doc else []), *project_doc_paths(config.cwd)]:
         key = path.resolve()
         if key in seen:
             continue
