@@ -489,3 +489,24 @@ def _unmarked(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {**m, "content": [{k: v for k, v in b.items() if k != "cache_control"} for b in m["content"]]} for m in messages
     ]
+
+
+def test_instructions_describe_environment_permissions_and_patch_format(tmp_path: Path) -> None:
+    import datetime
+
+    from codex_py.agent.instructions import build_instructions
+    from codex_py.config import CliOverrides, load_config
+    from codex_py.tools.apply_patch.texts import APPLY_PATCH_INSTRUCTIONS
+
+    config = load_config(
+        CliOverrides(cd=tmp_path, sandbox="read-only", approval="on-request", config=["shell_timeout_ms=30000"])
+    )
+    plain = build_instructions(config, None)
+    assert f"Working directory: {tmp_path}" in plain and datetime.date.today().isoformat() in plain
+    assert "after 30 seconds" in plain and "no network" in plain and '"require_escalated"' in plain
+    assert "# Patch format" not in plain and "\n\n\n" not in plain
+    full = build_instructions(config, "Use tabs.", patch_format=APPLY_PATCH_INSTRUCTIONS)
+    assert "# Patch format\nEdit files with a patch" in full and "\n\n\n" not in full
+    assert full.endswith("Use tabs.\n") and full.index("# Patch format") < full.index("# AGENTS.md")
+    own = load_config(CliOverrides(cd=tmp_path, config=['instructions="Only answer in haiku."']))
+    assert build_instructions(own, None) == "Only answer in haiku.\n"

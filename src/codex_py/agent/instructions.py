@@ -10,7 +10,7 @@ from importlib import resources
 from codex_py.config import Config
 
 _PERMISSIONS = {
-    "read-only": "Commands run in a read-only sandbox: they can read anything but write nowhere.",
+    "read-only": "Commands run in a read-only sandbox: they can read anything, but write nowhere and have no network.",
     "workspace-write": (
         "Commands run in a sandbox that can write only inside the workspace, the temp dir and configured "
         "writable roots{network}."
@@ -47,7 +47,7 @@ def build_instructions(config: Config, project_docs: str | None, *, patch_format
         template = resources.files("codex_py.agent").joinpath("prompts/instructions.md").read_text("utf-8")
         base = template.format(
             shell_timeout_s=config.shell_timeout_ms // 1000,
-            patch_format=patch_format,
+            patch_format=f"\n# Patch format\n{patch_format.strip()}\n" if patch_format else "",
             permissions=permissions_text(config),
             cwd=config.cwd,
             os=f"{platform.system()} {platform.release()}",
