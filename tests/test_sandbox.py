@@ -17,14 +17,16 @@ from pathlib import Path
 
 import pytest
 
+from codex_py.sandbox import seccomp
 from codex_py.sandbox.landlock import Ruleset, build_ruleset, landlock_abi
-from codex_py.sandbox.policy import SandboxPolicy, sandbox_status, sandboxed_command
+from codex_py.sandbox.policy import SandboxPolicy, command_env, sandbox_status, sandboxed_command
 from codex_py.tools.shell import run_command
 
 ABI = landlock_abi()
 needs_landlock = pytest.mark.skipif(ABI == 0, reason="this kernel has no Landlock (landlock_create_ruleset failed)")
 needs_net_rules = pytest.mark.skipif(ABI < 4, reason=f"Landlock ABI {ABI} has no network rules (needs ABI 4)")
 needs_scopes = pytest.mark.skipif(ABI < 6, reason=f"Landlock ABI {ABI} has no signal scoping (needs ABI 6)")
+needs_seccomp = pytest.mark.skipif(not seccomp.supported(), reason="no seccomp network filter for this architecture")
 RESTRICTED = ("read-only", "workspace-write")
 HELPER = Path(__file__).resolve().parent.parent / "src" / "codex_py" / "sandbox" / "exec_helper.py"
 
@@ -227,12 +229,15 @@ def test_without_landlock_argv_runs_unwrapped_and_status_says_so(layout: Layout)
     assert "every command asks for approval" in status
 
 
+@needs_seccomp
 def test_status_names_roots_and_network_per_abi(layout: Layout) -> None:
     policy = layout.policy("workspace-write")
     assert sandbox_status(policy, abi=7) == (
-        f"sandbox: Landlock ABI 7, workspace-write; writes: workspace, {layout.ws / '.tmp'}; network: blocked (TCP)"
+        f"sandbox: Landlock ABI 7, workspace-write; writes: workspace, {layout.ws / '.tmp'}; "
+        "network: blocked (seccomp + Landlock TCP rules)"
     )
-    assert "network: NOT blocked" in sandbox_status(policy, abi=3)
+    assert sandbox_status(policy, abi=3).endswith("network: blocked (seccomp)")
+    assert sandbox_status(layout.policy("workspace-write", network=True), abi=7).endswith("network: allowed")
     assert "writes: nowhere but /dev/null" in sandbox_status(layout.policy("read-only"), abi=7)
     assert sandbox_status(layout.policy("danger-full-access")).startswith("sandbox: none")
 
@@ -261,3 +266,141 @@ async def test_roots_with_odd_characters_are_passed_exactly(tmp_path: Path) -> N
     result = await run_command(["sh", "-c", "echo ok > f.txt"], cwd=ws, timeout_ms=20_000, policy=policy)
     assert result.exit_code == 0, result.output
     assert (ws / "f.txt").read_text() == "ok\n"
+
+
+def _udp_script(port: int) -> str:
+    return (
+        f'{sys.executable} -c "import socket; '
+        f"socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'leak', ('127.0.0.1', {port}))\""
+    )
+
+
+@pytest.fixture
+def udp_listener() -> Iterator[socket.socket]:
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(("127.0.0.1", 0))
+    server.settimeout(5)
+    yield server
+    server.close()
+
+
+@needs_landlock
+@needs_seccomp
+@pytest.mark.parametrize("mode", RESTRICTED)
+async def test_udp_is_blocked_under_the_sandbox(layout: Layout, udp_listener: socket.socket, mode: str) -> None:
+    code, output = await layout.sh(mode, _udp_script(udp_listener.getsockname()[1]))
+    assert code != 0
+    assert "PermissionError" in output
+    udp_listener.settimeout(0.2)
+    with pytest.raises(TimeoutError):
+        udp_listener.recv(16)
+
+
+@pytest.mark.parametrize(("mode", "network"), [("danger-full-access", False), ("workspace-write", True)])
+async def test_udp_works_with_full_access_or_network_access(
+    layout: Layout, udp_listener: socket.socket, mode: str, network: bool
+) -> None:
+    code, output = await layout.sh(mode, _udp_script(udp_listener.getsockname()[1]), network=network)
+    assert code == 0, output
+    assert udp_listener.recv(16) == b"leak"
+
+
+@needs_landlock
+@needs_seccomp
+@pytest.mark.parametrize("mode", RESTRICTED)
+async def test_unix_socket_servers_outside_are_unreachable_but_socket_pairs_work(layout: Layout, mode: str) -> None:
+    """A Unix socket (Docker, D-Bus) would reach outside the sandbox; pipes to children must still work."""
+    path = layout.outside / "service.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen(1)
+    try:
+        connect = f"{sys.executable} -c \"import socket; socket.socket(socket.AF_UNIX).connect('{path}')\""
+        code, output = await layout.sh(mode, connect)
+        assert code != 0
+        assert "PermissionError" in output
+        code, _ = await layout.sh("danger-full-access", connect)
+        assert code == 0
+        pair = f"{sys.executable} -c \"import socket; a, b = socket.socketpair(); a.send(b'ok'); print(b.recv(2))\""
+        code, output = await layout.sh(mode, pair)
+        assert (code, output) == (0, "b'ok'\n")
+    finally:
+        server.close()
+
+
+@needs_landlock
+@pytest.mark.parametrize("mode", RESTRICTED)
+async def test_hard_links_and_renames_across_the_boundary_fail(layout: Layout, mode: str) -> None:
+    secret = layout.outside / "secret.txt"
+    code, _ = await layout.sh(mode, f"ln {secret} hard && echo changed >> hard")
+    assert code != 0
+    code, _ = await layout.sh(mode, f"mv {secret} stolen.txt")
+    assert code != 0
+    assert secret.read_text() == "readable\n"
+    assert not (layout.ws / "hard").exists() and not (layout.ws / "stolen.txt").exists()
+
+
+@needs_landlock
+@pytest.mark.parametrize("mode", RESTRICTED)
+async def test_proc_paths_and_a_workdir_outside_do_not_reach_outside(layout: Layout, mode: str) -> None:
+    """/proc/self/root and /proc/self/cwd lead to the same files, and the cwd does not widen the sandbox."""
+    code, _ = await layout.sh(mode, f"echo x > /proc/self/root{layout.outside}/via-root.txt")
+    assert code != 0
+    policy = layout.policy(mode)
+    result = await run_command(
+        ["sh", "-c", "echo x > /proc/self/cwd/via-cwd.txt; echo y > here.txt"],
+        cwd=layout.ws / ".." / "outside",
+        timeout_ms=20_000,
+        policy=policy,
+    )
+    assert result.exit_code != 0
+    assert sorted(p.name for p in layout.outside.iterdir()) == ["secret.txt"]
+
+
+@needs_landlock
+async def test_an_inheritable_descriptor_of_this_process_does_not_reach_the_command(layout: Layout) -> None:
+    fd = os.open(layout.outside / "secret.txt", os.O_WRONLY | os.O_APPEND)
+    os.set_inheritable(fd, True)
+    try:
+        code, output = await layout.sh("workspace-write", f"echo leaked >&{fd}")
+    finally:
+        os.close(fd)
+    assert code != 0, output
+    assert (layout.outside / "secret.txt").read_text() == "readable\n"
+
+
+@needs_landlock
+async def test_a_symlinked_workspace_is_writable_and_still_confined(layout: Layout, tmp_path: Path) -> None:
+    link = tmp_path / "ws-link"
+    link.symlink_to(layout.ws)
+    policy = SandboxPolicy("workspace-write", link, temp_roots=[])
+    write = f"echo in > inside.txt && echo out > {layout.outside}/out.txt"
+    result = await run_command(["sh", "-c", write], cwd=link, timeout_ms=20_000, policy=policy)
+    assert result.exit_code != 0
+    assert (layout.ws / "inside.txt").read_text() == "in\n"
+    assert not (layout.outside / "out.txt").exists()
+
+
+@needs_landlock
+async def test_multiprocessing_semaphores_work_under_workspace_write(tmp_path: Path) -> None:
+    """POSIX semaphores live in /dev/shm, a default temp root like /tmp."""
+    script = "import multiprocessing as mp\nif __name__ == '__main__':\n    mp.Lock()\n    print('locked')"
+    policy = SandboxPolicy("workspace-write", tmp_path)
+    result = await run_command([sys.executable, "-c", script], cwd=tmp_path, timeout_ms=20_000, policy=policy)
+    assert (result.exit_code, result.output) == (0, "locked\n")
+
+
+async def test_commands_do_not_see_secrets_from_the_environment(
+    layout: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-for-commands")
+    monkeypatch.setenv("GH_TOKEN", "ghp-test")
+    monkeypatch.setenv("DB_Password", "hunter2")
+    monkeypatch.setenv("CODEX_PY_VISIBLE", "kept")
+    for mode in ("workspace-write", "danger-full-access"):
+        result = await run_command(["env"], cwd=layout.ws, timeout_ms=20_000, policy=layout.policy(mode))
+        assert result.exit_code == 0
+        assert "CODEX_PY_VISIBLE=kept" in result.output
+        for secret in ("sk-test-not-for-commands", "ghp-test", "hunter2"):
+            assert secret not in result.output
+    assert command_env({"PATH": "/bin", "aws_secret_access_key": "x"}) == {"PATH": "/bin"}

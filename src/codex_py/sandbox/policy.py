@@ -22,6 +22,9 @@ Mode = Literal["read-only", "workspace-write", "danger-full-access"]
 PROTECTED_DIRS = (".git", ".codex", ".agents")
 """Folders directly inside a writable root that patches never write without approval."""
 
+SECRET_NAME_PARTS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD")
+"""Environment variables whose names contain one of these (any case) are not passed to commands."""
+
 _HELPER = Path(__file__).with_name("exec_helper.py")
 
 
@@ -36,7 +39,7 @@ class SandboxPolicy:
     network_access: bool = False
     """Outbound network under workspace-write (read-only never has it; full access always does)."""
     temp_roots: list[Path] | None = None
-    """Temp folders writable under workspace-write; None means ``/tmp`` and ``$TMPDIR``."""
+    """Temp folders writable under workspace-write; None means ``/tmp``, ``/dev/shm`` and ``$TMPDIR``."""
 
     @classmethod
     def from_config(cls, config: Config) -> SandboxPolicy:
@@ -64,7 +67,7 @@ class SandboxPolicy:
             return []
         temps = self.temp_roots
         if temps is None:
-            temps = [Path("/tmp")]
+            temps = [Path("/tmp"), Path("/dev/shm")]  # /dev/shm: POSIX semaphores (multiprocessing) live there
             if os.environ.get("TMPDIR"):
                 temps.append(Path(os.environ["TMPDIR"]))
         roots: list[Path] = []
@@ -100,20 +103,39 @@ def sandboxed_command(
 ) -> tuple[list[str], dict[str, str], bool]:
     """argv, environment and "Landlock applies" for ``policy``: the exec helper wraps argv when sandboxed.
 
-    Network off adds ``CODEX_SANDBOX_NETWORK_DISABLED=1``. With no Landlock (``abi == 0``) argv is returned
-    unwrapped: the approval layer asks before every command in that case.
+    Network off adds ``CODEX_SANDBOX_NETWORK_DISABLED=1`` and the helper's seccomp network filter (where
+    the architecture has one). With no Landlock (``abi == 0``) argv is returned unwrapped: the approval
+    layer asks before every command in that case.
     """
+    from codex_py.sandbox import seccomp
     from codex_py.sandbox.landlock import build_ruleset, landlock_abi
 
-    child_env = dict(os.environ if env is None else env)
+    child_env = command_env() if env is None else dict(env)
     if not policy.allows_network:
         child_env["CODEX_SANDBOX_NETWORK_DISABLED"] = "1"
     level = landlock_abi() if abi is None else abi
     if not policy.sandboxed or level <= 0:
         return list(argv), child_env, False
     ruleset = build_ruleset([str(p) for p in policy.write_roots()], network=policy.allows_network, abi=level)
-    wrapped = [sys.executable, "-S", "-E", str(_HELPER), *ruleset.to_args(), "--", *argv]
+    no_network = ["--no-network"] if not policy.allows_network and seccomp.supported() else []
+    wrapped = [sys.executable, "-S", "-E", str(_HELPER), *no_network, *ruleset.to_args(), "--", *argv]
     return wrapped, child_env, True
+
+
+def command_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``base`` (default: this process's environment) without variables that look like secrets.
+
+    Commands run by the model must not see the user's API keys and tokens: ``env`` would print them into
+    the tool output, which goes to the provider and into the session file. Like Codex's default
+    excludes (``*KEY*``, ``*SECRET*``, ``*TOKEN*``) plus ``*PASSWORD*``/``*PASSWD*``, in every sandbox mode.
+    """
+    source = os.environ if base is None else base
+    return {name: value for name, value in source.items() if not _looks_secret(name)}
+
+
+def _looks_secret(name: str) -> bool:
+    upper = name.upper()
+    return any(part in upper for part in SECRET_NAME_PARTS)
 
 
 def sandbox_status(policy: SandboxPolicy, *, abi: int | None = None) -> str:
@@ -133,13 +155,20 @@ def sandbox_status(policy: SandboxPolicy, *, abi: int | None = None) -> str:
         writes = "nowhere but /dev/null"
     else:
         writes = ", ".join(_short(p, policy.workspace) for p in policy.write_roots())
-    if policy.allows_network:
-        network = "allowed"
-    elif abi >= 4:
-        network = "blocked (TCP)"
-    else:
-        network = f"NOT blocked (Landlock ABI {abi} has no network rules; needs ABI 4, Linux 6.7)"
+    network = _network_status(policy, abi)
     return f"sandbox: Landlock ABI {abi}, {policy.mode}; writes: {writes}; network: {network}"
+
+
+def _network_status(policy: SandboxPolicy, abi: int) -> str:
+    from codex_py.sandbox import seccomp
+
+    if policy.allows_network:
+        return "allowed"
+    if seccomp.supported():
+        return "blocked (seccomp + Landlock TCP rules)" if abi >= 4 else "blocked (seccomp)"
+    if abi >= 4:
+        return f"blocked for TCP only (Landlock; no seccomp filter for {os.uname().machine})"
+    return f"NOT blocked (Landlock ABI {abi} has no network rules, and no seccomp filter for {os.uname().machine})"
 
 
 def _short(path: Path, workspace: Path) -> str:
