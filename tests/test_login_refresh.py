@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from codex_py.config import Config, load_config
+from codex_py.errors import NoCredentialsError
 from codex_py.login.chatgpt import ChatGPTTokens, RefreshError, revoke
 from codex_py.login.resolve import resolve_provider_auth
 from codex_py.login.store import open_store
@@ -176,3 +177,15 @@ async def test_a_running_session_picks_up_a_new_login(config: Config, fake: Fake
         response = await client.post(f"{pa.base_url}/responses", json={})
     assert response.status_code == 200 and fake.refreshes == 0
     assert fake.headers_for("/responses")[-1]["authorization"] == f"Bearer {fresh.access_token}"
+
+
+async def test_logout_while_a_session_runs_is_a_missing_login(config: Config, fake: FakeOAuth) -> None:
+    store_tokens(config, fake, ttl=3600)
+    pa = resolve_provider_auth(config, config.model_providers["openai"])
+    open_store(config).delete("chatgpt")  # `codex-py logout` in another terminal
+    fake.invalidate_access_tokens()
+    async with httpx.AsyncClient(auth=pa.auth, headers=pa.headers) as client:
+        with pytest.raises(NoCredentialsError) as info:
+            await client.post(f"{pa.base_url}/responses", json={})
+    assert info.value.exit_code == 3 and info.value.hint == "run `codex-py login --provider chatgpt`"
+    assert fake.refreshes == 0

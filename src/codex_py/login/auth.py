@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Generator
 import httpx
 
 from codex_py.config import Config
-from codex_py.login.callback import LoginError
+from codex_py.errors import NoCredentialsError
 from codex_py.login.chatgpt import LOGIN_COMMAND, ChatGPTTokens, RefreshError, refresh_tokens
 from codex_py.login.store import CredentialStore
 
@@ -83,8 +83,8 @@ class ChatGPTAuth(httpx.Auth):
     def _load(self) -> ChatGPTTokens:
         record = self.store.get("chatgpt")
         tokens = ChatGPTTokens.from_record(record) if record else None
-        if tokens is None:
-            raise LoginError("you are not signed in with ChatGPT (logged out?)", f"run `{LOGIN_COMMAND}`")
+        if tokens is None:  # logged out while this session ran
+            raise NoCredentialsError("you are no longer signed in with ChatGPT", f"run `{LOGIN_COMMAND}`")
         self._tokens = tokens
         return tokens
 
