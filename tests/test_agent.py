@@ -510,3 +510,44 @@ def test_instructions_describe_environment_permissions_and_patch_format(tmp_path
     assert full.endswith("Use tabs.\n") and full.index("# Patch format") < full.index("# AGENTS.md")
     own = load_config(CliOverrides(cd=tmp_path, config=['instructions="Only answer in haiku."']))
     assert build_instructions(own, None) == "Only answer in haiku.\n"
+
+
+@pytest.mark.parametrize("hide", [False, True])
+async def test_hide_agent_reasoning_hides_the_deltas_too(
+    fake_provider: FakeProvider, tmp_path: Path, hide: bool
+) -> None:
+    from codex_py.agent.events import AgentReasoning, AgentReasoningDelta
+
+    fake_provider.script(Reply(reasoning="Thinking about it.", text="Answer."))
+    overrides = [f"hide_agent_reasoning={'true' if hide else 'false'}"]
+    session, sink = make_session(fake_provider, tmp_path, "responses", model="o3", overrides=overrides)
+    await session.run_turn("q")
+    await session.aclose()
+    shown = sink.of(AgentReasoningDelta) + sink.of(AgentReasoning)
+    assert (shown == []) is hide
+    assert any(isinstance(i, Reasoning) for i in session.history), "hidden reasoning is still kept and echoed"
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_interrupt_mid_answer_keeps_the_partial_text(
+    fake_provider: FakeProvider, tmp_path: Path, wire: str
+) -> None:
+    from codex_py.agent.events import AgentTextDelta
+
+    fake_provider.script(Reply(text="one two three four five six seven", delay=0.15), Reply(text="ok"))
+    session, sink = make_session(fake_provider, tmp_path, wire)
+    task = asyncio.create_task(session.run_turn("count"))
+    for _ in range(200):
+        if len(sink.of(AgentTextDelta)) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [partial] = [i for i in session.history if isinstance(i, AssistantMessage)]
+    assert partial.text and "one two three four five six seven".startswith(partial.text) and "seven" not in partial.text
+    await session.run_turn("go on")
+    await session.aclose()
+    sent = json.dumps(fake_provider.requests[-1].json)
+    assert sent.index("count") < sent.index(json.dumps(partial.text)[1:-1]) < sent.index("go on")
+    assert sink.of(TurnCompleted)[-1].last_message == "ok"

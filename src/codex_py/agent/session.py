@@ -244,20 +244,22 @@ class Session:
         pending: list[Item] = []
         partial: list[str] = []
         emit = self.sink
+        show_reasoning = not self.config.hide_agent_reasoning
         try:
             async for event in self.client.stream(self._request()):
                 if type(event) is TextDelta:
                     partial.append(event.text)
                     emit(AgentTextDelta(event.text))
                 elif type(event) is ReasoningDelta:
-                    emit(AgentReasoningDelta(event.text, event.section_break))
+                    if show_reasoning:
+                        emit(AgentReasoningDelta(event.text, event.section_break))
                 elif type(event) is ItemDone:
                     item = event.item
                     pending.append(item)
                     if isinstance(item, AssistantMessage):
                         partial.clear()
                         emit(AgentMessage(item.text))
-                    elif isinstance(item, Reasoning) and item.text and not self.config.hide_agent_reasoning:
+                    elif isinstance(item, Reasoning) and item.text and show_reasoning:
                         emit(AgentReasoning(item.text))
                 elif type(event) is StreamRestart:
                     pending.clear()
