@@ -385,3 +385,32 @@ def test_resume_on_another_provider_and_wire(fake: FakeProvider, workdir: Path, 
     assert call_message["tool_calls"][0]["id"] == "toolu_01"
     [tool_message] = [m for m in messages if m["role"] == "tool"]
     assert tool_message["tool_call_id"] == "toolu_01" and "seen" in tool_message["content"]
+
+
+def test_cd_flag_is_the_workspace(fake: FakeProvider, workdir: Path, tmp_path: Path) -> None:
+    """`-C DIR` from elsewhere: commands and patches run in DIR, its AGENTS.md applies, the session is
+    recorded there, and `resume --last -C DIR` finds it again."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (workdir / "AGENTS.md").write_text("rules of the work repo")
+    patch = "*** Begin Patch\n*** Add File: made.txt\n+here\n*** End Patch\n"
+    fake.script(
+        Reply(tool_calls=[Call("shell", json.dumps({"command": ["pwd"]}))]),
+        Reply(tool_calls=[Call("apply_patch", json.dumps({"input": patch}))]),
+        Reply(text="done"),
+    )
+    out = run("--json", *QUIET, "-C", str(workdir), "where am I?", cwd=elsewhere)
+    assert out.returncode == 0, out.stderr
+    [command] = [
+        e["item"] for e in events(out) if e["type"] == "item.completed" and e["item"]["type"] == "command_execution"
+    ]
+    assert command["aggregated_output"].strip() == str(workdir.resolve())
+    assert (workdir / "made.txt").read_text() == "here\n" and not (elsewhere / "made.txt").exists()
+    assert "rules of the work repo" in json.dumps(fake.requests[0].json)
+    path = list_rollouts(resolve_paths())[0][1]
+    assert load_rollout(path).meta.cwd == str(workdir.resolve())
+
+    fake.script(Reply(text="again"))
+    resumed = run("resume", "--last", "--json", *QUIET, "-C", str(workdir), "and now?", cwd=elsewhere)
+    assert resumed.returncode == 0, resumed.stderr
+    assert events(resumed)[0] == {"type": "thread.started", "thread_id": load_rollout(path).meta.id}
