@@ -39,6 +39,12 @@ SAFE = [
     ["zsh", "-lc", "cat 'a b.txt' \"c d.txt\""],
     ["sh", "-c", "wc -l src/x.py"],
     ["bash", "-lc", "git log --format=%H -1"],
+    ["/bin/bash", "-lc", "ls"],
+    ["/usr/bin/zsh", "-c", "pwd"],
+    ["uniq", "-c", "sorted.txt"],
+    ["uniq", "-f", "2", "-w", "5", "in.txt"],
+    ["bash", "-lc", "cat x | uniq -c"],
+    ["base64", "-d", "in.b64"],
 ]
 UNSAFE = [
     [],
@@ -78,6 +84,12 @@ UNSAFE = [
     ["bash", "-lc", "'unterminated"],
     ["bash", "-lc", "ls", "extra"],
     ["sudo", "ls"],
+    ["./bash", "-lc", "ls"],  # a script named bash in the workspace could do anything
+    ["/tmp/x/sh", "-c", "pwd"],
+    ["uniq", "in.txt", "out.txt"],  # the second operand is written
+    ["uniq", "-c", "--", "in.txt", "out.txt"],
+    ["bash", "-lc", "uniq a b"],
+    ["base64", "-Do", "out", "in"],
 ]
 
 
@@ -89,6 +101,10 @@ def test_known_safe_commands(argv: list[str]) -> None:
 @pytest.mark.parametrize("argv", UNSAFE, ids=lambda a: " ".join(a) or "empty")
 def test_not_known_safe_commands(argv: list[str]) -> None:
     assert not is_known_safe_command(argv)
+
+
+def test_a_relative_shell_path_still_counts_for_the_dangerous_check() -> None:
+    assert command_might_be_dangerous(["./bash", "-lc", "rm -rf build"])
 
 
 def test_word_only_parser_splits_commands_and_unquotes() -> None:

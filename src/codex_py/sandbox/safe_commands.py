@@ -14,10 +14,12 @@ import re
 _ALWAYS_SAFE = frozenset(
     {
         *("cat", "cd", "cut", "echo", "expr", "false", "grep", "head", "id", "ls", "nl", "paste", "pwd"),
-        *("rev", "seq", "stat", "tail", "tr", "true", "uname", "uniq", "wc", "which", "whoami", "numfmt", "tac"),
+        *("rev", "seq", "stat", "tail", "tr", "true", "uname", "wc", "which", "whoami", "numfmt", "tac"),
     }
 )
 _SHELLS = frozenset({"bash", "sh", "zsh"})
+_SYSTEM_BIN_DIRS = ("/bin", "/usr/bin", "/usr/local/bin")
+"""Where a shell named by path counts as the real shell for the known-safe check (``./bash`` could be anything)."""
 _FIND_UNSAFE = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fls", "-fprint", "-fprint0", "-fprintf"})
 _RG_UNSAFE_VALUE = ("--pre", "--hostname-bin")
 _RG_UNSAFE_FLAG = frozenset({"--search-zip", "-z"})
@@ -36,7 +38,7 @@ def is_known_safe_command(argv: list[str]) -> bool:
     """True when ``argv`` can only read: Codex's known-safe list, including word-only ``bash -lc`` scripts."""
     if not argv:
         return False
-    script = _shell_script(argv)
+    script = _shell_script(argv, system_only=True)
     if script is not None:
         commands = parse_word_only_script(script)
         return commands is not None and bool(commands) and all(_is_safe_plain(cmd) for cmd in commands)
@@ -127,18 +129,24 @@ def _read_word(script: str, i: int) -> tuple[str | None, int]:
     return "".join(out), i
 
 
-def _shell_script(argv: list[str]) -> str | None:
-    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in _SHELLS and argv[1] in ("-lc", "-c"):
-        return argv[2]
-    return None
+def _shell_script(argv: list[str], *, system_only: bool = False) -> str | None:
+    """The script of ``bash|sh|zsh -c|-lc SCRIPT``; ``system_only`` accepts a path only in the system bin dirs."""
+    if len(argv) != 3 or argv[1] not in ("-lc", "-c"):
+        return None
+    folder, _, name = argv[0].rpartition("/")
+    if name not in _SHELLS or (system_only and folder and folder not in _SYSTEM_BIN_DIRS):
+        return None
+    return argv[2]
 
 
 def _is_safe_plain(argv: list[str]) -> bool:
     name, args = argv[0], argv[1:]
     if name in _ALWAYS_SAFE:
         return True
-    if name == "base64":
-        return not any(a in ("-o", "--output") or a.startswith(("--output=", "-o")) for a in args)
+    if name == "base64":  # BSD/macOS base64 writes to -o FILE (also inside a cluster such as -Do)
+        return not any(a.startswith("--output") or (a[:1] == "-" and a[1:2] != "-" and "o" in a) for a in args)
+    if name == "uniq":
+        return _uniq_operands(args) <= 1
     if name == "find":
         return not any(a in _FIND_UNSAFE for a in args)
     if name == "rg":
@@ -148,6 +156,21 @@ def _is_safe_plain(argv: list[str]) -> bool:
     if name == "sed":
         return len(argv) <= 4 and len(args) >= 2 and args[0] == "-n" and bool(_SED_RANGE.fullmatch(args[1]))
     return False
+
+
+def _uniq_operands(args: list[str]) -> int:
+    """How many file operands ``uniq`` gets: a second one is the file it writes (``uniq IN OUT``)."""
+    count, index = 0, 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return count + len(args) - index - 1
+        if arg in ("-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars"):
+            index += 1  # the option's value
+        elif arg == "-" or not arg.startswith("-"):
+            count += 1
+        index += 1
+    return count
 
 
 def _is_safe_git(args: list[str]) -> bool:
