@@ -68,9 +68,11 @@ def test_claude_login_over_ssh_status_and_logout(fake: FakeOAuth, isolated_home:
     page = httpx.get(url, follow_redirects=True, timeout=10)  # the user's browser, on another machine
     match = re.search(r"<code>([^<]+)</code>", page.text)
     assert match is not None
-    out, err = proc.communicate(f"\n{match.group(1)}\n", timeout=60)  # a stray Enter first, then the code
+    code_only = match.group(1).split("#")[0]  # a partial paste and a stray Enter first, then the whole string
+    out, err = proc.communicate(f"{code_only}\n\n{match.group(1)}\n", timeout=60)
     err = "".join(shown) + err
     assert proc.returncode == 0, err
+    assert err.count("That is not the sign-in reply: paste the whole address") == 1
     assert "paste the code the page shows (CODE#STATE)" in err
     assert "Successfully logged in" in err and f"{EMAIL} · API key created in {ORG}" in err
 

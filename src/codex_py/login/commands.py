@@ -97,11 +97,18 @@ def _claude_paste_prompt(url: str) -> None:
 
 
 def _stdin_paste() -> Callable[[], Awaitable[str]]:
-    """Read the next non-blank line of stdin in a daemon thread (a waiting read never blocks the exit);
-    "" at end of input."""
+    """Read the next line of stdin that looks like a sign-in reply, in a daemon thread (a waiting read
+    never blocks the exit); "" at end of input. Blank lines are skipped and anything else is answered
+    with a hint and read again, so a stray paste does not end a login the browser may still finish."""
 
     import asyncio
     import threading
+
+    from codex_py.login.flow import parse_pasted
+
+    def looks_like_a_reply(line: str) -> bool:
+        params = parse_pasted(line)
+        return bool(params.get("code") or params.get("error"))
 
     async def paste() -> str:
         loop = asyncio.get_running_loop()
@@ -110,10 +117,15 @@ def _stdin_paste() -> Callable[[], Awaitable[str]]:
         def read() -> None:
             line = ""
             try:
-                while sys.stdin is not None and not line.strip():
+                while sys.stdin is not None:
                     line = sys.stdin.readline()
-                    if not line:
-                        break  # end of input
+                    if not line or looks_like_a_reply(line):
+                        break  # end of input, or a reply
+                    if line.strip():
+                        _say(
+                            "That is not the sign-in reply: paste the whole address from the browser's "
+                            "address bar (or the CODE#STATE the page shows)."
+                        )
             except (OSError, ValueError):
                 line = ""
             try:
