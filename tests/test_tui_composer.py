@@ -113,9 +113,30 @@ async def test_ctrl_c_clears_then_quits_on_second_press(tmp_path: Path) -> None:
         assert app.chat.composer.text == "" and app.is_running
         await pilot.press("ctrl+c")
         assert app.is_running
+        assert str(app.chat.status_bar.render()) == "ctrl+c again to quit"  # a hint in the status line, no toast
         await pilot.press("ctrl+c")
         await pilot.pause()
     assert app.return_value == 0
+
+
+async def test_ctrl_d_deletes_in_text_and_quits_on_an_empty_composer(tmp_path: Path) -> None:
+    app, _ = make_app(tmp_path)
+    async with app.run_test() as pilot:
+        await pilot.press(*"ab", "left", "ctrl+d")
+        assert app.chat.composer.text == "a" and app.is_running
+        await pilot.press("backspace", "ctrl+d")
+        await pilot.pause()
+    assert app.return_value == 0
+
+
+async def test_the_chat_screen_styles_are_loaded(tmp_path: Path) -> None:
+    """Textual skips the default screen's CSS_PATH; the app loads chat.tcss itself."""
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        composer = app.chat.composer
+        assert composer.region.x == 1 and composer.region.width == 78  # `margin: 0 1` from chat.tcss
+        assert app.chat.status_bar.region.bottom == 24
 
 
 async def test_old_blocks_are_pruned_past_the_line_budget(tmp_path: Path) -> None:

@@ -106,6 +106,7 @@ async def test_full_conversation(fake_provider: FakeProvider, tmp_path: Path) ->
         await pilot.press("escape")
         await wait_for(pilot, idle(app), "turn aborted")
         assert any("interrupted" in n.message for n in app.chat.transcript.query(Notice))
+        assert not any("internal error" in n.message for n in app.chat.transcript.query(Notice))  # a cancel is no crash
         assert len(answers(app)[-1].split()) < 400
 
         await send(pilot, app, "ok, stop")

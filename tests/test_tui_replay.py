@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -13,12 +14,14 @@ from codex_py.config import CliOverrides, load_config
 from codex_py.protocol.events import Usage
 from codex_py.tui.app import CodexApp
 from codex_py.tui.bridge import FLUSH_INTERVAL_S, MAX_FLUSH_INTERVAL_S, EventBridge, next_interval
+from codex_py.tui.renderer import RETRY_HINT
 from codex_py.tui.replay import dump_events, load_events
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import CommandCell
 from codex_py.tui.widgets.notice import Notice
 from codex_py.tui.widgets.patch_cell import PatchCell
 from codex_py.tui.widgets.plan_cell import PlanCell
+from codex_py.tui.widgets.status_bar import StatusInfo
 from codex_py.tui.widgets.thinking import ThinkingBlock
 
 DIFF = "--- a/hello.py\n+++ b/hello.py\n@@ -1 +1 @@\n-print('hi')\n+print('hello')\n"
@@ -141,7 +144,74 @@ async def test_failed_turn_shows_error_and_next_step(tmp_path: Path) -> None:
         await pilot.pause()
         notice = app.chat.transcript.query(Notice).last()
         assert notice.kind == "error"
-        assert "codex-py login" in notice.plain_text()
+        assert "/login" in notice.hint and "codex-py login" in notice.plain_text()
+        await feed(app, [ev.TurnStarted("t2"), ev.TurnFailed("HTTP 400: bad request")])  # the provider gave no hint
+        await pilot.pause()
+        assert app.chat.transcript.query(Notice).last().hint == RETRY_HINT
+
+
+async def test_plan_updates_redraw_the_turns_checklist_in_place(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test() as pilot:
+        steps = [ev.PlanStep("Read", "in_progress"), ev.PlanStep("Fix", "pending")]
+        done = [ev.PlanStep("Read", "completed"), ev.PlanStep("Fix", "in_progress")]
+        await feed(app, [ev.TurnStarted("t"), ev.PlanUpdated(None, steps), ev.AgentTextDelta("Reading.")])
+        await feed(app, [ev.AgentMessage("Reading."), ev.PlanUpdated("halfway", done), ev.TurnCompleted(None)])
+        await pilot.pause()
+        (plan,) = app.chat.transcript.query(PlanCell)
+        assert plan.plain_text() == "Plan\nhalfway\n  ☑ Read\n  ◐ Fix"
+        await feed(app, [ev.TurnStarted("t2"), ev.PlanUpdated(None, done), ev.TurnCompleted(None)])
+        await pilot.pause()
+        assert len(app.chat.transcript.query(PlanCell)) == 2  # a new turn starts a new checklist
+
+
+async def test_the_conversation_is_kept_for_the_scrollback_on_exit(tmp_path: Path) -> None:
+    """After ``run`` the widgets are gone, so ``exit`` keeps what an inline run prints to the terminal."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    from codex_py.tui.widgets.user_message import UserMessage
+
+    app = make_app(tmp_path)
+    async with app.run_test() as pilot:
+        app.chat.transcript.add(UserMessage("hi"))
+        await feed(app, conversation())
+        await pilot.pause()
+        app.exit(0)
+        await pilot.pause()
+    assert not app.chat.transcript.children
+    assert isinstance(app.scrollback[2], Markdown) and app.scrollback[2].markup == "I will run `ls` first."
+    console = Console(width=80, record=True, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
+    for renderable in app.scrollback:
+        console.print(renderable)
+    text = console.export_text()
+    assert text.startswith("› hi\nThought for") and "$ ls  (exit 0)" in text and "hello.py now says hello" in text
+    assert "**" not in text  # the answers are rendered, not dumped as Markdown source
+
+
+def test_status_line_shortens_to_fit_and_keeps_the_policy() -> None:
+    info = StatusInfo(
+        provider="openai",
+        model="gpt-5.1-codex",
+        effort="high",
+        auth="ChatGPT (me@example.com)",
+        cwd="~/src/some/deep/project",
+        tokens=12_300,
+        context_window=272_000,
+        context_used=40_000,
+        sandbox="workspace-write",
+        approvals="on-request",
+    )
+    wide = info.render_line(200)
+    assert wide == (
+        "openai · gpt-5.1-codex (high) · ChatGPT (me@example.com) · ~/src/some/deep/project · 12.3k tokens"
+        " · 85% context left · workspace-write/on-request"
+    )
+    assert info.render_line() == wide
+    for width in (120, 100, 80, 60):
+        line = info.render_line(width)
+        assert len(line) <= width and line.endswith("workspace-write/on-request") and "gpt-5.1-codex" in line
+    assert "project" in info.render_line(100) and "~/src" not in info.render_line(100)
 
 
 @pytest.mark.parametrize(

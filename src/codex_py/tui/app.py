@@ -15,6 +15,8 @@ from textual.screen import Screen
 from codex_py.tui.screens.chat import ChatScreen
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from codex_py.agent.events import EventSink
     from codex_py.agent.session import Session
     from codex_py.cli import ResumeTarget
@@ -30,6 +32,8 @@ class CodexApp(App[int]):
     """``CodexApp(config).run()``; ``app.session`` is the live session (None until it is ready)."""
 
     TITLE = "codex-py"
+    CSS_PATH = "screens/chat.tcss"
+    """Textual loads a screen's ``CSS_PATH`` when it is pushed, never for the default screen: the app loads it."""
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "ctrl_c", "Clear / quit", priority=True, show=False),
@@ -58,6 +62,8 @@ class CodexApp(App[int]):
         self.connect = connect
         self._factory = session_factory
         self._last_ctrl_c = 0.0
+        self.scrollback: list[RenderableType] = []
+        """The conversation as it was on screen when the app exited (printed after an inline run)."""
         self.chat = ChatScreen(config.tui.transcript_line_budget)
         if config.tui.theme in self.available_themes:
             self.theme = config.tui.theme
@@ -147,6 +153,12 @@ class CodexApp(App[int]):
         if self.session is not None:
             await self.session.aclose()
 
+    def exit(self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        """Quit, keeping the conversation for the scrollback (the widgets are gone once ``run`` returns)."""
+        if not self.scrollback:
+            self.scrollback = self.chat.transcript.scrollback()
+        super().exit(result, return_code, message)
+
     # --- keys --------------------------------------------------------------------------------
     def action_ctrl_c(self) -> None:
         """Close a modal; else clear the composer; else interrupt; a second press quits."""
@@ -166,7 +178,7 @@ class CodexApp(App[int]):
         self._last_ctrl_c = now
         if chat.busy:
             chat.action_interrupt()
-        self.notify("ctrl+c again to quit", timeout=QUIT_WINDOW_S)
+        chat.status_bar.flash("ctrl+c again to quit", QUIT_WINDOW_S)
 
     def action_ctrl_d(self) -> None:
         """Ctrl+D on an empty composer quits."""

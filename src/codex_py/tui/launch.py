@@ -22,9 +22,11 @@ def run_tui(
 ) -> int:
     """Run the interactive app until the user quits; returns the exit code."""
     from codex_py.config import load_config, resolve_paths
+    from codex_py.session.logs import setup_logging
 
     config = load_config(cli)
     paths = resolve_paths()
+    setup_logging(config, paths)
     if prompt == "-":
         prompt = sys.stdin.read() if not sys.stdin.isatty() else None
 
@@ -32,11 +34,14 @@ def run_tui(
 
     app = CodexApp(config, prompt=prompt or None, resume=resume, paths=paths)
     inline = no_alt_screen or not config.tui.alt_screen
-    code = app.run(inline=inline, inline_no_clear=True, mouse=False)
-    if inline:
-        transcript = app.chat.transcript_text()
-        if transcript:
-            sys.stdout.write(transcript + "\n")
+    code = app.run(inline=inline, mouse=False)
+    if inline and app.scrollback:
+        from rich.console import Console
+
+        console = Console()
+        for renderable in app.scrollback:
+            console.print(renderable)
+            console.print()
     session = app.session
     if session is not None:
         sys.stdout.write(f"Session {session.session_id}\nTo continue it: codex-py resume {session.session_id}\n")

@@ -30,6 +30,18 @@ def usage_line(usage: Usage) -> str:
     return text
 
 
+RETRY_HINT = "send the message again, or change the model (/model) or provider (/provider)"
+
+
+def tui_hint(hint: str) -> str:
+    """The next step after a failed turn, worded for the app (``/login`` instead of another terminal)."""
+    if not hint:
+        return RETRY_HINT
+    if "codex-py login" in hint:
+        return f"type /login to sign in again (or {hint})"
+    return hint
+
+
 @dataclass
 class RendererHooks:
     """What the renderer asks of its screen."""
@@ -50,6 +62,8 @@ class TranscriptRenderer:
     thinking: ThinkingBlock | None = None
     commands: dict[str, CommandCell] = field(default_factory=dict)
     patches: dict[str, PatchCell] = field(default_factory=dict)
+    plan: PlanCell | None = None
+    """The turn's checklist, updated in place."""
     turn_usage: Usage | None = None
     last_answer: str | None = None
     running: bool = False
@@ -97,6 +111,7 @@ class TranscriptRenderer:
     # --- handlers ------------------------------------------------------------------------
     async def _turn_started(self, event: ev.TurnStarted) -> None:
         self.turn_usage = None
+        self.plan = None
         self.running = True
         self.hooks.turn_started()
 
@@ -158,7 +173,11 @@ class TranscriptRenderer:
 
     async def _plan(self, event: ev.PlanUpdated) -> None:
         await self._close_stream()
-        await self._add(PlanCell(event.explanation, event.plan))
+        if self.plan is not None and self.plan.is_attached:
+            self.plan.show(event.explanation, event.plan)
+            return
+        self.plan = PlanCell(event.explanation, event.plan)
+        await self._add(self.plan)
 
     async def _approval(self, event: ev.ApprovalRequest) -> None:
         await self._close_stream()
@@ -194,7 +213,7 @@ class TranscriptRenderer:
 
     async def _failed(self, event: ev.TurnFailed) -> None:
         await self._close_stream()
-        await self._add(Notice(event.message, "error", event.hint))
+        await self._add(Notice(event.message, "error", tui_hint(event.hint)))
         await self._end_turn()
 
     async def _aborted(self, event: ev.TurnAborted) -> None:

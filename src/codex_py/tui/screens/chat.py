@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from codex_py.agent.events import ApprovalRequest, ApprovalResult, Decision, TokenUsage
 from codex_py.protocol.events import Usage
@@ -26,6 +28,19 @@ from codex_py.tui.widgets.working import WorkingIndicator
 
 if TYPE_CHECKING:
     from codex_py.tui.app import CodexApp
+
+
+INLINE_SHARE = 0.8
+"""Inline (``--no-alt-screen``), the app takes at most this share of the terminal's height."""
+
+
+class BottomPane(Vertical):
+    """The working line, completion popup, composer and status bar, docked at the bottom."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        screen = self.screen
+        if isinstance(screen, ChatScreen):
+            screen.fit_inline()
 
 
 class ChatScreen(Screen[None]):
@@ -73,10 +88,20 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.transcript
-        yield self.working
-        yield self.popup
-        yield self.composer
-        yield self.status_bar
+        with BottomPane(id="bottom"):
+            yield self.working
+            yield self.popup
+            yield self.composer
+            yield self.status_bar
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_inline()
+
+    def fit_inline(self) -> None:
+        """Inline, the transcript grows with its content up to what the docked bottom pane leaves free."""
+        if self.app.is_inline:
+            bottom = self.query_one(BottomPane).outer_size.height
+            self.transcript.styles.max_height = max(3, int(self.app.size.height * INLINE_SHARE) - bottom)
 
     def on_mount(self) -> None:
         self.composer.focus()
@@ -222,10 +247,6 @@ class ChatScreen(Screen[None]):
         """Add a notice to the transcript."""
         self.transcript.add(Notice(message, kind, hint))
 
-    def transcript_text(self) -> str:
-        """The conversation on screen as plain text."""
-        return self.transcript.plain_text()
-
     def refresh_status(self) -> None:
         """Redraw the status bar from the config, session and last usage."""
         app = self.codex
@@ -250,9 +271,13 @@ class ChatScreen(Screen[None]):
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Report a turn worker that died of an unexpected error (the session reports the rest)."""
         worker = event.worker
-        if worker is self.turn_worker and worker.error is not None:
+        if worker is self.turn_worker and event.state is WorkerState.ERROR:
+            from codex_py.session.logs import LOG_FILE
+
+            logging.getLogger(__name__).error("the turn failed unexpectedly", exc_info=worker.error)
             self.working.stop()
-            self.notice(f"internal error: {worker.error}", "error", "see the log file; the session was kept")
+            log = self.codex.paths.log_dir / LOG_FILE
+            self.notice(f"internal error: {worker.error!r}", "error", f"details in {log}; the session was kept")
             if self.renderer.running:
                 self.renderer.running = False
 

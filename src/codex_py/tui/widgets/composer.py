@@ -72,6 +72,10 @@ class Composer(TextArea):
             self._stop(event)
             self.submit()
             return
+        if key == "ctrl+d" and not self.text:  # TextArea binds ctrl+d to delete-right: empty, it means quit
+            self._stop(event)
+            await self.run_action("app.ctrl_d")
+            return
         if key in ("shift+enter", "ctrl+j"):
             self._stop(event)
             self.insert("\n")

@@ -29,7 +29,7 @@ def render_plan(explanation: str | None, plan: list[PlanStep]) -> Content:
 
 
 class PlanCell(Static):
-    """A plan update (each update is a new cell, like Codex)."""
+    """The turn's plan; later updates in the same turn redraw it in place (``show``)."""
 
     DEFAULT_CSS = """
     PlanCell { margin: 1 0 0 0; padding: 0 1; }
@@ -39,6 +39,12 @@ class PlanCell(Static):
         super().__init__(render_plan(explanation, plan), markup=False)
         self.plan = plan
         self.explanation = explanation
+
+    def show(self, explanation: str | None, plan: list[PlanStep]) -> None:
+        """Redraw with the updated plan."""
+        self.plan = plan
+        self.explanation = explanation
+        self.update(render_plan(explanation, plan))
 
     def plain_text(self) -> str:
         """For the terminal scrollback after an inline run."""

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual.timer import Timer
 from textual.widgets import Static
 
 
@@ -46,31 +47,65 @@ class StatusInfo:
             return None
         return max(0, min(100, round(100 * (1 - self.context_used / self.context_window))))
 
-    def render_line(self) -> str:
-        """The status line text."""
+    def render_line(self, width: int = 0) -> str:
+        """The status line text, shortened step by step (cwd, provider, auth, token count) to fit ``width``."""
+        from rich.cells import cell_len
+
         model = f"{self.model} ({self.effort})" if self.effort else self.model
-        parts = [p for p in (self.provider, model, self.auth, self.cwd) if p]
-        tokens = f"{short_tokens(self.tokens)} tokens"
         left = self.context_left()
-        if left is not None:
-            tokens += f" · {left}% context left"
-        parts.append(tokens)
-        parts.append(f"{self.sandbox}/{self.approvals}")
-        return " · ".join(parts)
+        tokens = f"{short_tokens(self.tokens)} tokens"
+        tokens_long = tokens + (f" · {left}% context left" if left is not None else "")
+        tokens_short = f"{left}% context left" if left is not None else tokens
+        policy = f"{self.sandbox}/{self.approvals}"
+        folder = self.cwd.rstrip("/").rsplit("/", 1)[-1] or self.cwd
+        variants = (
+            (self.provider, model, self.auth, self.cwd, tokens_long, policy),
+            (self.provider, model, self.auth, folder, tokens_long, policy),
+            (self.provider, model, folder, tokens_long, policy),
+            (model, folder, tokens_short, policy),
+            (model, tokens_short, policy),
+            (model, f"{left}% left" if left is not None else "", policy),
+        )
+        line = ""
+        for parts in variants:
+            line = " · ".join(p for p in parts if p)
+            if not width or cell_len(line) <= width:
+                break
+        return line
 
 
 class StatusBar(Static):
-    """One line docked at the bottom of the chat screen."""
+    """One line docked at the bottom of the chat screen; ``flash`` shows a short-lived hint instead."""
 
     DEFAULT_CSS = """
-    StatusBar { dock: bottom; height: 1; padding: 0 1; color: $text-muted; background: $panel; }
+    StatusBar { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
+    StatusBar.-flash { color: $text; text-style: bold; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", markup=False, id=id)
         self.info = StatusInfo()
+        self._flash: Timer | None = None
 
     def show(self, info: StatusInfo) -> None:
         """Replace what is shown."""
         self.info = info
-        self.update(info.render_line())
+        if self._flash is None:
+            self.update(info.render_line(self.content_region.width))
+
+    def flash(self, text: str, seconds: float) -> None:
+        """Show ``text`` for ``seconds``, then the status again."""
+        if self._flash is not None:
+            self._flash.stop()
+        self._flash = self.set_timer(seconds, self._end_flash)
+        self.add_class("-flash")
+        self.update(text)
+
+    def _end_flash(self) -> None:
+        self._flash = None
+        self.remove_class("-flash")
+        self.show(self.info)
+
+    def on_resize(self) -> None:
+        """Fit the line to the new width."""
+        self.show(self.info)

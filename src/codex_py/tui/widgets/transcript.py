@@ -14,6 +14,8 @@ from codex_py.tui.widgets.notice import Notice
 from codex_py.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from codex_py.protocol.items import Item
 
 _frozen_heap = False
@@ -214,14 +216,23 @@ class Transcript(VerticalScroll, can_focus=False):
         if new_value <= 0 < old_value and self.hidden_turns and not self._loading:
             self.call_later(self.reload_hidden)
 
-    def plain_text(self) -> str:
-        """The conversation as plain text (cells without text are skipped)."""
-        texts = []
+    def scrollback(self) -> list[RenderableType]:
+        """The conversation for the terminal's scrollback: answers as Markdown, other cells as their text."""
+        from rich.markdown import Markdown
+        from rich.text import Text
+
+        from codex_py.tui.widgets.assistant_message import AssistantMessage
+
+        out: list[RenderableType] = []
         for cell in self.cells():
+            if isinstance(cell, AssistantMessage):
+                out.append(Markdown(cell.text))
+                continue
             plain = getattr(cell, "plain_text", None)
-            if plain is not None:
-                texts.append(plain())
-        return "\n\n".join(t for t in texts if t)
+            text = plain() if plain is not None else ""
+            if text:
+                out.append(Text(text))
+        return out
 
     async def clear(self) -> None:
         """Remove every cell (``/new``, ``/resume``)."""
