@@ -85,3 +85,14 @@ def test_text_editor_edit_in_a_long_file_uses_context_hunks(tmp_path: Path) -> N
     assert isinstance(patch, str) and patch.count("\n") < 20
     apply_patch(patch, tmp_path)
     assert (tmp_path / "long.txt").read_text().splitlines()[150] == "LINE 150"
+
+
+def test_text_editor_edits_the_occurrence_it_was_given_when_context_repeats(tmp_path: Path) -> None:
+    body = "    x = 1\n    y = 2\n    z = 3\n    return x\n"
+    (tmp_path / "f.py").write_text(f"def a():\n    # alpha\n{body}\n\ndef b():\n    # beta\n{body}")
+    old, new = f"# beta\n{body}", f"# beta\n{body.replace('return x', 'return y')}"
+    patch = edit_as_patch({"command": "str_replace", "path": "f.py", "old_str": old, "new_str": new}, tmp_path)
+    assert isinstance(patch, str)
+    apply_patch(patch, tmp_path)
+    text = (tmp_path / "f.py").read_text()
+    assert text.index("return x") < text.index("def b():") < text.index("return y"), text

@@ -57,16 +57,36 @@ def edit_as_patch(args: dict[str, Any], cwd: Path) -> str | ToolResult:
                 return _error(f"`insert_line` must be between 0 and {len(lines)} and `new_str` a string")
             insert = text if text.endswith("\n") else text + "\n"
             new = "".join(lines[:line_no]) + insert + "".join(lines[line_no:])
-        return _update_patch(rel, old, new)
+        return _update_patch(rel, old, new, cwd)
     return _error(f"unsupported command {command!r} (use view, create, str_replace or insert)")
 
 
-def _update_patch(rel: str, old: str, new: str) -> str | ToolResult:
+def _update_patch(rel: str, old: str, new: str, cwd: Path) -> str | ToolResult:
+    """A patch turning ``old`` into ``new``. Chunks are located by their context lines, which may
+    also occur earlier in the file (two identical functions): the patch is checked against the file
+    and its context widened until it lands where the edit was meant, at worst the whole file."""
+    from codex_py.tools.apply_patch import PatchError, preview_patch
+
     a, b = old.splitlines(), new.splitlines()
     if a == b:
         return _error("the edit changes nothing")
+    context = 3
+    while True:
+        patch = _patch_text(rel, a, b, context)
+        try:
+            planned = preview_patch(patch, cwd, allow_outside=True)
+        except PatchError as exc:
+            return _error(f"cannot edit {rel}: {exc}")
+        result = planned[0].new_text if planned else None
+        if (result is not None and result.splitlines() == b) or context >= len(a):
+            return patch
+        context *= 4
+
+
+def _patch_text(rel: str, a: list[str], b: list[str], context: int) -> str:
     chunks: list[str] = []
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(3):
+    # a fresh matcher each time: get_grouped_opcodes trims the matcher's cached opcodes in place
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
         lines = ["@@"]
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
