@@ -94,6 +94,21 @@ def test_symlinks_inside_the_workspace_are_written_through_and_deleted_as_links(
     assert not os.path.lexists(work / "dead")
 
 
+def test_a_file_edited_through_a_link_and_its_own_name_sees_both_edits(layout: tuple[Path, Path]) -> None:
+    """Two names of one file share one state: the second hunk sees the first, nothing is lost silently."""
+    work, _ = layout
+    (work / "alias.txt").symlink_to("inside.txt")
+    apply_patch(patch("*** Update File: alias.txt", "@@", "-in", "+one", "*** Update File: inside.txt", "@@",
+                      "-one", "+two"), work)  # fmt: skip
+    assert (work / "inside.txt").read_text() == "two\n"
+    stale = patch(
+        "*** Update File: alias.txt", "@@", "-two", "+three", "*** Update File: inside.txt", "@@", "-two", "+4"
+    )
+    with pytest.raises(PatchError, match=r"Failed to find expected lines in .*inside\.txt"):
+        apply_patch(stale, work)
+    assert (work / "inside.txt").read_text() == "two\n"
+
+
 def test_paths_touched_lists_every_target_without_verifying(layout: tuple[Path, Path]) -> None:
     work, outside = layout
     text = patch(

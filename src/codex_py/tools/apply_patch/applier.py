@@ -59,6 +59,7 @@ class _Plan:
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
         self.state: dict[Path, _State] = {}
+        """Files as the patch leaves them, keyed by their real path (``_real``)."""
         self.changes: list[PlannedChange] = []
         self.summary: dict[str, list[str]] = {"A": [], "M": [], "D": []}
 
@@ -96,13 +97,14 @@ class _Plan:
 
     def add(self, hunk: AddFile) -> None:
         path = self.ws.resolve(hunk.path, hunk.line)
-        self.check_writable(path)
+        key = _real(path)
+        self.check_writable(key)
         try:
-            before = self.current(path)
+            before = self.current(key)
         except (OSError, UnicodeDecodeError):
             before = None  # an Add overwrites whatever is there; only the diff loses the old text
         old = before.text if before else None
-        self.state[path] = _State(hunk.contents, before.mode if before else None)
+        self.state[key] = _State(hunk.contents, before.mode if before else None)
         new_lines, _ = split_lines(hunk.contents)
         rel = self.ws.display(path)
         if old is None:
@@ -114,7 +116,8 @@ class _Plan:
 
     def delete(self, hunk: DeleteFile) -> None:
         path = self.ws.resolve(hunk.path, hunk.line, follow_last=False)
-        known = self.state.get(path)
+        key = _real(path.parent) / path.name  # the directory entry itself: a symlink is removed, not its target
+        known = self.state.get(key)
         if known is not None:
             if known.text is None:
                 raise PatchError(f"Failed to delete file {path}: No such file or directory (os error 2)")
@@ -127,15 +130,16 @@ class _Plan:
             if stat.S_ISDIR(info.st_mode):
                 raise PatchError(f"Failed to delete file {path}: Is a directory (os error 21)")
             old = "" if stat.S_ISLNK(info.st_mode) else path.read_bytes().decode("utf-8", "replace")
-        self.state[path] = _State(None)
+        self.state[key] = _State(None)
         old_lines, missing_eol = split_lines(old)
         diff = render(old_lines, [(0, len(old_lines), [])], self.ws.display(path), None, old_missing_eol=missing_eol)
         self._record(PlannedChange(path, "delete", None, old, None, diff), "D", hunk.path)
 
     def update(self, hunk: UpdateFile) -> None:
         path = self.ws.resolve(hunk.path, hunk.line)
+        key = _real(path)
         try:
-            before = self.current(path)
+            before = self.current(key)
             if before is None or before.text is None:
                 raise FileNotFoundError(2, "No such file or directory")
         except OSError as exc:
@@ -144,14 +148,15 @@ class _Plan:
             raise PatchError(f"Failed to read file to update {path}: stream did not contain valid UTF-8") from exc
         edited = updated_text(before.text, hunk.chunks, path, hunk.path)
         new = edited.text
-        target = path
+        target, target_key = path, key
         if hunk.move_to is not None:
             target = self.ws.resolve(hunk.move_to, hunk.line + 1)
-            self.check_writable(target)
-        if target != path:
-            self.state[path] = _State(None)
-        self.state[target] = _State(new, before.mode)
-        moved = target if target != path else None
+            target_key = _real(target)
+            self.check_writable(target_key)
+        if target_key != key:
+            self.state[key] = _State(None)
+        self.state[target_key] = _State(new, before.mode)
+        moved = target if target_key != key else None
         diff = render(
             edited.old_lines,
             edited.edits,
@@ -172,8 +177,13 @@ class _Plan:
                 if os.path.lexists(path):
                     result.append(Op(path, None))
             else:
-                result.append(Op(Path(os.path.realpath(path)), entry.text.encode("utf-8"), entry.mode))
+                result.append(Op(path, entry.text.encode("utf-8"), entry.mode))
         return result
+
+
+def _real(path: Path) -> Path:
+    """The file ``path`` names once symlinks are followed: two names of one file share one state entry."""
+    return Path(os.path.realpath(path))
 
 
 @dataclass(slots=True)
