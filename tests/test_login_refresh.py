@@ -15,7 +15,7 @@ import pytest
 from codex_py.config import Config, load_config
 from codex_py.errors import NoCredentialsError
 from codex_py.login.chatgpt import ChatGPTTokens, RefreshError, revoke
-from codex_py.login.resolve import resolve_provider_auth
+from codex_py.login.resolve import ProviderAuth, resolve_provider_auth
 from codex_py.login.store import open_store
 from tests.conftest import REPO_ROOT
 from tests.support.fake_oauth import FakeOAuth
@@ -116,7 +116,7 @@ async def test_expired_token_and_dead_token_endpoint(config: Config, fake: FakeO
 WORKER = """
 import asyncio, pathlib, sys, httpx
 from codex_py.config import load_config
-from codex_py.login.resolve import resolve_provider_auth
+from codex_py.login.resolve import ProviderAuth, resolve_provider_auth
 
 async def main() -> None:
     config = load_config()
@@ -189,3 +189,21 @@ async def test_logout_while_a_session_runs_is_a_missing_login(config: Config, fa
             await client.post(f"{pa.base_url}/responses", json={})
     assert info.value.exit_code == 3 and info.value.hint == "run `codex-py login --provider chatgpt`"
     assert fake.refreshes == 0
+
+
+async def test_two_sessions_in_one_process_refresh_once(config: Config, fake: FakeOAuth) -> None:
+    """The file lock is reentrant within a process, so it alone cannot keep two sessions of one process
+    (two ChatGPTAuth instances) from spending the same rotating refresh token."""
+    import asyncio
+
+    store_tokens(config, fake, ttl=-30)
+    fake.refresh_delay = 0.3
+    first = resolve_provider_auth(config, config.model_providers["openai"])
+    second = resolve_provider_auth(config, config.model_providers["openai"])
+
+    async def post(pa: ProviderAuth) -> int:
+        async with httpx.AsyncClient(auth=pa.auth, headers=pa.headers, timeout=30) as client:
+            return (await client.post(f"{pa.base_url}/responses", json={})).status_code
+
+    assert await asyncio.gather(post(first), post(second)) == [200, 200]
+    assert fake.refreshes == 1 and not fake.errors

@@ -8,6 +8,7 @@ refreshed, its tokens are used and the (rotated) refresh token is never spent tw
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncGenerator, Generator
 
 import httpx
@@ -16,6 +17,17 @@ from codex_py.config import Config
 from codex_py.errors import NoCredentialsError
 from codex_py.login.chatgpt import LOGIN_COMMAND, ChatGPTTokens, RefreshError, refresh_tokens
 from codex_py.login.store import CredentialStore
+
+_REFRESH_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _refresh_gate(store: CredentialStore) -> asyncio.Lock:
+    """One lock per credentials folder (and event loop) for every ChatGPTAuth of this process: the
+    file lock is reentrant within a process, so it only keeps other processes out."""
+    gates = _REFRESH_GATES.setdefault(asyncio.get_running_loop(), {})
+    return gates.setdefault(str(store.paths.data_dir), asyncio.Lock())
 
 
 class HeaderAuth(httpx.Auth):
@@ -48,7 +60,6 @@ class ChatGPTAuth(httpx.Auth):
         self.config = config
         self.store = store
         self._tokens = tokens
-        self._lock = asyncio.Lock()
         self.refreshes = 0
         """How many refreshes this instance performed itself (not counting ones adopted from the store)."""
 
@@ -89,14 +100,14 @@ class ChatGPTAuth(httpx.Auth):
         return tokens
 
     async def _refresh(self, stale: ChatGPTTokens, *, proactive: bool) -> ChatGPTTokens:
-        async with self._lock:
+        async with _refresh_gate(self.store):
             mine = self._tokens
             if mine is not None and mine.access_token != stale.access_token and not mine.needs_refresh():
-                return mine  # another request of this process refreshed while we waited
+                return mine  # another request of this session refreshed while we waited
             async with self.store.locked():
                 fresh = self._load()
                 if fresh.access_token != stale.access_token and not fresh.needs_refresh():
-                    return fresh  # another process refreshed: use its tokens
+                    return fresh  # another session or process refreshed: use its tokens
                 try:
                     new = await refresh_tokens(self.config, fresh)
                 except RefreshError as exc:
