@@ -268,3 +268,26 @@ async def test_a_missing_sandbox_interpreter_is_named_not_the_command(
         f"codex-py: the sandbox helper's Python ({gone}) is missing, so the command did not run; "
         "reinstall codex-py or run with --sandbox danger-full-access"
     )
+
+
+async def test_cancellation_waits_for_the_killed_child_before_closing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Closing a still-running transport reaps the child itself and races asyncio's child watcher."""
+    asyncio.get_running_loop().set_debug(True)  # debug mode logs "Close running child process"
+    caplog.set_level("WARNING", logger="asyncio")
+    started = asyncio.Event()
+    task = asyncio.create_task(
+        run_command(
+            ["sh", "-c", "echo go; sleep 60"],
+            cwd=tmp_path,
+            timeout_ms=60_000,
+            policy=full(tmp_path),
+            on_output=lambda chunk: started.set(),
+        )
+    )
+    await asyncio.wait_for(started.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not [r.getMessage() for r in caplog.records if "child process" in r.getMessage()]

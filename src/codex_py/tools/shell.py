@@ -118,6 +118,8 @@ async def run_command(
             held_open = not done
     except asyncio.CancelledError:
         _kill_group(pid)
+        # let the child watcher reap it first: closing a running transport reaps it too, racing the watcher
+        await asyncio.wait({protocol.exited}, timeout=_DRAIN_AFTER_EXIT_S)
         raise
     finally:
         transport.close()
