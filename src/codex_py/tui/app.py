@@ -124,9 +124,18 @@ class CodexApp(App[int]):
             if family is None:
                 return
             self.switch_to_family(family)
-            self.start_session(self.resume)
+            self.start_session(self.continue_target())
 
-        self.push_screen(OnboardingScreen(self.config, message=message), done)
+        cancellable = self.session is not None
+        self.push_screen(OnboardingScreen(self.config, message=message, cancellable=cancellable), done)
+
+    def continue_target(self) -> ResumeTarget | None:
+        """What a new session should resume: the live conversation, else what the app was started with."""
+        if self.session is None:
+            return self.resume
+        from codex_py.cli import ResumeTarget
+
+        return ResumeTarget(self.session.session_id)
 
     def switch_to_family(self, family: str) -> None:
         """After a login, use a provider of that family if the configured one is of another."""
@@ -136,7 +145,7 @@ class CodexApp(App[int]):
             return
         for pid, info in self.config.model_providers.items():
             if info.auth == family:
-                self.config = replace(self.config, model_provider=pid, model=info.default_model)
+                self.config = replace(self.config, model_provider=pid, model=info.default_model or self.config.model)
                 return
 
     def apply_config(self, config: Config) -> None:
@@ -179,6 +188,8 @@ class CodexApp(App[int]):
         if chat.busy:
             chat.action_interrupt()
         chat.status_bar.flash("ctrl+c again to quit", QUIT_WINDOW_S)
+        if self.screen is not chat:  # the status bar is hidden under a full screen
+            self.notify("ctrl+c again to quit", timeout=QUIT_WINDOW_S)
 
     def action_ctrl_d(self) -> None:
         """Ctrl+D on an empty composer quits."""

@@ -163,18 +163,11 @@ async def cmd_provider(screen: ChatScreen, args: str) -> None:
             screen.notice(f"unknown provider {choice!r}", "error", "see [model_providers] in config.toml")
             return
         app = screen.codex
-        app.config = replace(config, model_provider=choice, model=info.default_model)
+        app.config = replace(config, model_provider=choice, model=info.default_model or config.model)
         screen.notice(f"Provider: {info.name or choice}", "info")
-        app.start_session(_resume_current(screen))
+        app.start_session(app.continue_target())
 
     _run_in_worker(screen, flow())
-
-
-def _resume_current(screen: ChatScreen) -> object | None:
-    from codex_py.cli import ResumeTarget
-
-    session = screen.codex.session
-    return ResumeTarget(session.session_id) if session is not None else None
 
 
 async def cmd_approvals(screen: ChatScreen, args: str) -> None:
@@ -266,8 +259,12 @@ async def cmd_resume(screen: ChatScreen, args: str) -> None:
 
 async def cmd_compact(screen: ChatScreen, args: str) -> None:
     """/compact: summarize the conversation to free context."""
-    if screen.codex.session is None:
+    session = screen.codex.session
+    if session is None:
         screen.notice("no session yet", "error", "wait for the session to start")
+        return
+    if not session.history:
+        screen.notice("Nothing to compact yet.", "info")
         return
     screen.run_session_task(None)
 

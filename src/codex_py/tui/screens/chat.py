@@ -221,6 +221,10 @@ class ChatScreen(Screen[None]):
                 self.working.start("Compacting")
                 try:
                     await session.compact()
+                except Exception as exc:  # a provider error: say what failed, keep the conversation
+                    logging.getLogger(__name__).warning("compaction failed", exc_info=exc)
+                    hint = getattr(exc, "hint", "") or "try /compact again in a moment, or start over with /new"
+                    self.notice(f"/compact failed: {exc}", "error", hint)
                 finally:
                     self.working.stop()
             else:

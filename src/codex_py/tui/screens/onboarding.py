@@ -49,10 +49,12 @@ class OnboardingScreen(Screen[str | None]):
         Binding("ctrl+y", "copy_url", "Copy the URL"),
     ]
 
-    def __init__(self, config: Config, *, message: str = "") -> None:
+    def __init__(self, config: Config, *, message: str = "", cancellable: bool = False) -> None:
+        """``cancellable``: Esc on the list of ways closes the screen (``/login`` with a session running)."""
         super().__init__()
         self.config = config
         self.message = message
+        self.cancellable = cancellable
         self.way: Way | None = None
         self.url = ""
         self._paste: asyncio.Future[str] | None = None
@@ -73,7 +75,9 @@ class OnboardingScreen(Screen[str | None]):
                 yield Static("", id="url", markup=False, classes="hidden")
                 yield Input(id="secret", password=True, classes="hidden")
             yield Static("", id="status", markup=False)
-            yield Static("esc back · ctrl+y copy the URL · ctrl+c quit", id="footer")
+            yield Static(
+                f"esc {'close' if self.cancellable else 'back'} · ctrl+y copy the URL · ctrl+c quit", id="footer"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#ways", OptionList).focus()
@@ -170,7 +174,10 @@ class OnboardingScreen(Screen[str | None]):
             self._status("URL copied to the clipboard.")
 
     def action_back(self) -> None:
-        """Back to the four ways (cancels a login in progress)."""
+        """Back to the four ways (cancels a login in progress); from the list, close if ``cancellable``."""
+        if self.way is None and self.cancellable:
+            self.dismiss(None)
+            return
         self.workers.cancel_group(self, "login")
         self.way = None
         self.url = ""

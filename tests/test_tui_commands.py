@@ -1,0 +1,158 @@
+"""Slash commands that change the session: /provider, /login, /logout, /resume, /init, /compact (real Session,
+loopback fake provider, real files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codex_py.config import CliOverrides, load_config
+from codex_py.login.apikey import RECORDS, save_api_key
+from codex_py.login.store import open_store
+from codex_py.tui.app import CodexApp
+from codex_py.tui.commands import INIT_PROMPT
+from codex_py.tui.screens.onboarding import OnboardingScreen
+from codex_py.tui.screens.picker import PickerScreen
+from codex_py.tui.widgets.notice import Notice
+from codex_py.tui.widgets.user_message import UserMessage
+from tests.support.fake_provider import FakeProvider, HttpError, Reply
+from tests.test_tui_conversation import answers, idle, make_app, send, wait_for
+
+
+def last_notice(app: CodexApp) -> Notice:
+    found = list(app.chat.transcript.query(Notice))
+    return found[-1] if found else Notice("")
+
+
+async def test_provider_switch_carries_the_conversation_to_another_wire(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """/provider opens a picker; the chosen provider (Chat Completions here) gets the earlier turns."""
+    fake_provider.script(Reply(text="First, over Responses."), Reply(text="Second, over Chat."))
+    config = load_config(
+        CliOverrides(
+            provider="fake",
+            model="gpt-fake",
+            cd=tmp_path,
+            config=[
+                f'model_providers.fake.base_url="{fake_provider.base_url}"',
+                'model_providers.fake.wire_api="responses"',
+                f'model_providers.chatty.base_url="{fake_provider.base_url}"',
+                'model_providers.chatty.wire_api="chat"',
+                'model_providers.chatty.name="Chatty"',
+            ],
+        )
+    )
+    app = CodexApp(config)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        first = app.session.session_id if app.session else ""
+        await send(pilot, app, "one")
+        await wait_for(pilot, idle(app), "first turn")
+        await send(pilot, app, "/provider")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "provider picker")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        values = [value for value, _, _ in picker.choices]
+        await pilot.press(*["down"] * (values.index("chatty") - values.index("fake")), "enter")
+        await wait_for(
+            pilot, lambda: app.session is not None and app.session.config.model_provider == "chatty", "switch"
+        )
+        assert app.session is not None and app.session.session_id == first and app.config.model == "gpt-fake"
+        assert "Chatty" in last_notice(app).message and "chatty" in app.chat.status_bar.info.render_line()
+        await send(pilot, app, "two")
+        await wait_for(pilot, lambda: answers(app)[-1:] == ["Second, over Chat."], "answer over Chat")
+        request = fake_provider.last_request
+        assert request.dialect == "chat" and "First, over Responses." in json.dumps(request.json)
+
+
+async def test_login_opens_the_sign_in_screen_and_esc_returns(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        session = app.session
+        await send(pilot, app, "/login")
+        await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen), "sign-in screen")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.chat and app.session is session
+
+
+async def test_logout_removes_the_chosen_credential(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    app = make_app(fake_provider, tmp_path)
+    save_api_key(app.config, "anthropic", "sk-ant-logout-test")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "/logout")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "logout picker")
+        await pilot.press("down", "down", "down", "enter")  # chatgpt, claude, openai, anthropic
+        await wait_for(pilot, lambda: app.screen is app.chat and "nthropic" in last_notice(app).message, "logged out")
+    assert open_store(app.config).get(RECORDS["anthropic"]) is None
+    assert "sk-ant-logout-test" not in last_notice(app).message
+
+
+async def test_resume_picker_reopens_an_earlier_session(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(Reply(text="Remember the number 7."), Reply(text="It was 7."))
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        first = app.session.session_id if app.session else ""
+        await send(pilot, app, "pick a number")
+        await wait_for(pilot, idle(app), "first turn")
+        await send(pilot, app, "/new")
+        await wait_for(pilot, lambda: app.session is not None and app.session.session_id != first, "new session")
+        await send(pilot, app, "/resume")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "session picker")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        assert [label for value, label, _ in picker.choices if value == first] == ["pick a number"]
+        await pilot.press(*["down"] * [value for value, _, _ in picker.choices].index(first), "enter")
+        await wait_for(pilot, lambda: app.session is not None and app.session.session_id == first, "resumed")
+        await wait_for(pilot, lambda: answers(app) == ["Remember the number 7."], "earlier turn redrawn")
+        assert [u.text for u in app.chat.transcript.query(UserMessage)] == ["pick a number"]
+        await send(pilot, app, "which number?")
+        await wait_for(pilot, lambda: answers(app)[-1] == "It was 7.", "answer in the resumed session")
+        assert "Remember the number 7." in json.dumps(fake_provider.last_request.json)
+
+
+async def test_init_asks_the_model_for_agents_md_once(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    fake_provider.script(Reply(text="Here is a guide."))
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "/init")
+        await wait_for(pilot, lambda: idle(app)() and bool(answers(app)), "init turn")
+        assert INIT_PROMPT in json.dumps(fake_provider.last_request.json)
+        (tmp_path / "AGENTS.md").write_text("# Guide\n")
+        count = len(fake_provider.requests)
+        await send(pilot, app, "/init")
+        await pilot.pause()
+        assert "already exists" in last_notice(app).message and len(fake_provider.requests) == count
+
+
+async def test_compact_summarizes_and_a_failure_names_the_next_step(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    fake_provider.script(
+        Reply(text="A long answer " * 50),
+        Reply(text="Summary: the user asked for a long answer."),
+        HttpError(500, message="compaction backend down", should_retry=False),
+    )
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "/compact")
+        await pilot.pause()
+        assert last_notice(app).message == "Nothing to compact yet." and not fake_provider.requests
+        await send(pilot, app, "talk a lot")
+        await wait_for(pilot, idle(app), "turn")
+        await send(pilot, app, "/compact")
+        await wait_for(pilot, lambda: "compacted" in last_notice(app).message, "compacted notice")
+        await wait_for(pilot, lambda: not app.chat.busy, "compaction ended")
+        assert app.session is not None and "Summary: the user asked" in json.dumps(
+            [str(i) for i in app.session.history]
+        )
+        await send(pilot, app, "/compact")
+        await wait_for(pilot, lambda: last_notice(app).kind == "error", "compaction error")
+        notice = last_notice(app)
+        assert notice.message.startswith("/compact failed:") and notice.hint and "internal error" not in notice.message
