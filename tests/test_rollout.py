@@ -207,7 +207,9 @@ def test_find_rollout_by_prefix_and_last(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no recorded session matches"):
         find_rollout(paths, "zzz")
     assert find_rollout(paths, None, last=True, cwd=here) == b, "newest in this cwd wins"
-    assert find_rollout(paths, None, last=True, cwd=tmp_path / "nowhere") == c, "else the newest overall"
+    with pytest.raises(UsageError, match="no recorded session ran in"):
+        find_rollout(paths, None, last=True, cwd=tmp_path / "nowhere")  # never an unrelated conversation
+    assert find_rollout(paths, None, last=True) == c, "without a folder: the newest overall"
 
 
 def test_listing_newest_first_with_first_prompt(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ def list_rollouts(paths: Paths) -> list[tuple[float, Path]]:
 
 def find_rollout(paths: Paths, session_id: str | None, *, last: bool = False, cwd: Path | None = None) -> Path:
     """The rollout to resume: by id (a unique prefix is enough) or, with ``last``, the most recently
-    updated one, preferring sessions that ran in ``cwd``. Raises ``UsageError`` when none matches."""
+    updated one that ran in ``cwd`` (any folder when ``cwd`` is None). Raises ``UsageError`` when none matches."""
     rollouts = list_rollouts(paths)
     if session_id:
         wanted = session_id.strip().lower()
@@ -270,10 +270,15 @@ def find_rollout(paths: Paths, session_id: str | None, *, last: bool = False, cw
         raise UsageError(
             f"no recorded sessions in {paths.sessions_dir}", "start one with `codex-py exec PROMPT` or `codex-py`"
         )
-    if cwd is not None:
-        here = str(cwd)
-        for _, path in rollouts:
-            header = read_header(path)
-            if header is not None and header.cwd == here:
-                return path
-    return rollouts[0][1]
+    if cwd is None:
+        return rollouts[0][1]
+    # like Codex, --last means the last session *here*: never an unrelated conversation from elsewhere
+    here = str(cwd)
+    for _, path in rollouts:
+        header = read_header(path)
+        if header is not None and header.cwd == here:
+            return path
+    raise UsageError(
+        f"no recorded session ran in {here}",
+        "run `codex-py sessions` to see every session, then resume one by id (or use -C DIR)",
+    )
