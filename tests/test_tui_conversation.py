@@ -179,3 +179,20 @@ async def test_slash_popup_completes_commands(fake_provider: FakeProvider, tmp_p
         assert popup.is_open and [c.insert for c in popup.candidates] == ["/status"]
         await pilot.press("tab")
         assert app.chat.composer.text == "/status " and not popup.is_open
+
+
+async def test_esc_stops_a_running_command_at_once(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    """A 30 s command is stopped by Esc well before it ends; its cell says "stopped" with the time it ran."""
+    fake_provider.script(Reply(tool_calls=[Call("shell", json.dumps({"command": ["sleep", "30"]}), "s1")]))
+    app = make_app(fake_provider, tmp_path, approval="never")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "wait a while")
+        await wait_for(pilot, lambda: bool(app.chat.transcript.query(CommandCell)), "command running")
+        cell = app.chat.transcript.query_one(CommandCell)
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await wait_for(pilot, idle(app), "turn stopped", rounds=150)  # 3 s, far less than the command's 30 s
+        assert cell.status == "failed" and cell.exit_code is None and cell.duration_s > 0
+        assert "stopped ·" in str(cell.query_one(".header").render())
+        assert any("interrupted" in n.message for n in app.chat.transcript.query(Notice))

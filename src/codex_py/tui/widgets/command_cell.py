@@ -84,7 +84,10 @@ class CommandCell(Widget, can_focus=True):
     def plain_text(self) -> str:
         """For the terminal scrollback after an inline run."""
         lines = self.output.rstrip("\n").split("\n")[-TAIL_LINES:] if self.output else []
-        code = "" if self.exit_code is None else f"  (exit {self.exit_code})"
+        if self.exit_code is not None:
+            code = f"  (exit {self.exit_code})"
+        else:
+            code = "" if self.status == "running" else f"  ({self.status if self.status == 'declined' else 'stopped'})"
         return "\n".join([f"$ {command_text(self.command)}{code}", *("  " + line for line in lines)])
 
     def add_output(self, chunk: str) -> None:
@@ -94,6 +97,8 @@ class CommandCell(Widget, can_focus=True):
 
     def finish(self, exit_code: int | None, output: str, duration_s: float, status: str) -> None:
         """The command ended: stop the spinner, show the exit code and duration."""
+        if exit_code is None and not duration_s and self.status == "running" and status != "declined":
+            duration_s = time.monotonic() - self.started  # stopped (Esc) before it could report its own time
         self.exit_code = exit_code
         self.status = status
         self.duration_s = duration_s
@@ -123,11 +128,12 @@ class CommandCell(Widget, can_focus=True):
             return
         if self.status == "declined":
             mark, style, tail = "✗ ", "$error", "declined"
+        elif self.exit_code is None:
+            mark, style, tail = "✗ ", "$warning", f"stopped · {format_duration(self.duration_s)}"
         elif self.exit_code == 0:
             mark, style, tail = "✓ ", "$success", f"exit 0 · {format_duration(self.duration_s)}"
         else:
-            code = "?" if self.exit_code is None else str(self.exit_code)
-            mark, style, tail = "✗ ", "$error", f"exit {code} · {format_duration(self.duration_s)}"
+            mark, style, tail = "✗ ", "$error", f"exit {self.exit_code} · {format_duration(self.duration_s)}"
         self._header.update(Content.assemble((mark, style), ("$ ", "bold"), cmd, (f"  {tail}", "dim")))
 
     def _render_output(self) -> None:
