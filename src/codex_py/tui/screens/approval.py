@@ -21,12 +21,13 @@ KEYS = Content.assemble(
     ("y", "bold $success"),
     " approve once   ",
     ("a", "bold $success"),
-    " approve for this session   ",
+    " approve for the session   ",
     ("n", "bold $error"),
     " deny (say why)   ",
     ("esc", "bold $warning"),
-    " stop the turn",
+    " stop",
 )
+"""One line at 80 columns."""
 
 
 class ApprovalScreen(ModalScreen[ApprovalResult]):
