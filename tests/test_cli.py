@@ -77,3 +77,11 @@ def test_unknown_login_action_exits_2() -> None:
     out = run("login", "statsu")
     assert out.returncode == 2
     assert "did you mean 'status'" in out.stderr
+
+
+def test_resume_of_an_unknown_session_exits_2_before_the_app_opens(isolated_home: Path, tmp_path: Path) -> None:
+    out = run("resume", "no-such-id", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "no recorded session matches 'no-such-id'" in out.stderr and "codex-py sessions" in out.stderr
+    out = run("resume", "--last", cwd=tmp_path)
+    assert out.returncode == 2 and "no recorded session" in out.stderr

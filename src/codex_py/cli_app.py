@@ -36,8 +36,10 @@ def _run(fn_path: str, *args: object, **kwargs: object) -> None:
 
 
 def build_app() -> "typer.Typer":
+    import inspect
+    from collections.abc import Callable
     from pathlib import Path
-    from typing import Annotated, Optional
+    from typing import Annotated, Any, Optional
 
     import typer
 
@@ -137,42 +139,57 @@ def build_app() -> "typer.Typer":
     ) -> None:
         """codex-py: a terminal coding agent."""
 
+    shared_params = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
+        for name, annotation, default in (
+            ("model", Model, None),
+            ("provider", Provider, None),
+            ("profile", Profile, None),
+            ("config", ConfigOpt, None),
+            ("cd", Cd, None),
+            ("sandbox", Sandbox, None),
+            ("approval", Approval, None),
+            ("full_auto", FullAuto, False),
+            ("reasoning_effort", Effort, None),
+        )
+    ]
+
+    def with_shared_options(mode: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        """Give a command the shared options (TUI and exec); it receives them as one ``CliOverrides``
+        in its first parameter, ``cli``."""
+
+        def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+            own = list(inspect.signature(fn).parameters.values())[1:]
+
+            def command(**kwargs: Any) -> None:
+                shared = [kwargs.pop(p.name) for p in shared_params]
+                fn(overrides(mode, *shared), **kwargs)
+
+            # typer reads the signature and the annotations: the shared options, then the command's own
+            params = [*shared_params, *own]
+            command.__name__, command.__doc__ = fn.__name__, fn.__doc__
+            command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+            command.__annotations__ = {p.name: p.annotation for p in params}
+            return command
+
+        return decorate
+
     @app.command("tui", hidden=True)
-    def tui(
-        prompt: Prompt = None,
-        model: Model = None,
-        provider: Provider = None,
-        profile: Profile = None,
-        config: ConfigOpt = None,
-        cd: Cd = None,
-        sandbox: Sandbox = None,
-        approval: Approval = None,
-        full_auto: FullAuto = False,
-        reasoning_effort: Effort = None,
-        no_alt_screen: NoAlt = False,
-    ) -> None:
+    @with_shared_options("tui")
+    def tui(cli: "CliOverrides", prompt: Prompt = None, no_alt_screen: NoAlt = False) -> None:
         """Open the interactive app."""
-        cli = overrides("tui", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
         _run("codex_py.tui.launch:run_tui", cli, prompt, no_alt_screen=no_alt_screen, resume=None)
 
     @app.command("exec")
+    @with_shared_options("exec")
     def exec_(
+        cli: "CliOverrides",
         prompt: Prompt = None,
-        model: Model = None,
-        provider: Provider = None,
-        profile: Profile = None,
-        config: ConfigOpt = None,
-        cd: Cd = None,
-        sandbox: Sandbox = None,
-        approval: Approval = None,
-        full_auto: FullAuto = False,
-        reasoning_effort: Effort = None,
         json: Json = False,
         output_last_message: OutLast = None,
         skip_git_repo_check: SkipGit = False,
     ) -> None:
         """Run one task non-interactively and exit ('exec resume' continues a session)."""
-        cli = overrides("exec", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
         _run(
             "codex_py.exec.runner:run_exec",
             cli,
@@ -184,19 +201,12 @@ def build_app() -> "typer.Typer":
         )
 
     @app.command("exec-resume", hidden=True)
+    @with_shared_options("exec")
     def exec_resume(
+        cli: "CliOverrides",
         session_id: Annotated[Optional[str], typer.Argument(help="Session id (or the prompt with --last).")] = None,  # noqa: UP045
         prompt: Prompt = None,
         last: Last = False,
-        model: Model = None,
-        provider: Provider = None,
-        profile: Profile = None,
-        config: ConfigOpt = None,
-        cd: Cd = None,
-        sandbox: Sandbox = None,
-        approval: Approval = None,
-        full_auto: FullAuto = False,
-        reasoning_effort: Effort = None,
         json: Json = False,
         output_last_message: OutLast = None,
         skip_git_repo_check: SkipGit = False,
@@ -204,7 +214,6 @@ def build_app() -> "typer.Typer":
         """Continue a recorded session non-interactively."""
         if last and session_id is not None and prompt is None:
             session_id, prompt = None, session_id
-        cli = overrides("exec", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
         _run(
             "codex_py.exec.runner:run_exec",
             cli,
@@ -216,22 +225,14 @@ def build_app() -> "typer.Typer":
         )
 
     @app.command("resume")
+    @with_shared_options("tui")
     def resume(
+        cli: "CliOverrides",
         session_id: Annotated[Optional[str], typer.Argument(help="Session id to reopen.")] = None,  # noqa: UP045
         last: Last = False,
-        model: Model = None,
-        provider: Provider = None,
-        profile: Profile = None,
-        config: ConfigOpt = None,
-        cd: Cd = None,
-        sandbox: Sandbox = None,
-        approval: Approval = None,
-        full_auto: FullAuto = False,
-        reasoning_effort: Effort = None,
         no_alt_screen: NoAlt = False,
     ) -> None:
         """Reopen a recorded session in the interactive app."""
-        cli = overrides("tui", model, provider, profile, config, cd, sandbox, approval, full_auto, reasoning_effort)
         _run(
             "codex_py.tui.launch:run_tui",
             cli,

@@ -29,6 +29,11 @@ def run_tui(
     setup_logging(config, paths)
     if prompt == "-":
         prompt = sys.stdin.read() if not sys.stdin.isatty() else None
+    if resume is not None:
+        from codex_py.session.rollout import find_rollout
+
+        # an unknown id (or no session here) is a usage error before any screen opens
+        find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd)
 
     from codex_py.tui.app import CodexApp
 
