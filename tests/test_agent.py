@@ -189,7 +189,30 @@ async def test_approval_denied_with_reason_reaches_the_model(fake_provider: Fake
     assert not (tmp_path / "made.txt").exists()
     output = tool_outputs(fake_provider.requests[1].json, "chat")["call_touch"]
     assert "rejected by user" in output and "use a different name" in output
-    assert sink.of(CommandEnd)[0].status == "declined"
+    [end] = sink.of(CommandEnd)
+    assert end.status == "declined"
+    assert end.reason == "rejected by user: use a different name"
+
+
+async def test_declined_patch_carries_the_reason(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    """The user's reason for denying a patch, and the policy's refusal, reach the PatchEnd event."""
+    add = "*** Begin Patch\n*** Add File: new.txt\n+x\n*** End Patch\n"
+    fake_provider.script(Reply(tool_calls=[patch_call(add, "p1")]), Reply(text="ok"))
+    sink = Sink(lambda req: ApprovalResult(Decision.DENY, "not that file"))
+    session, _ = make_session(fake_provider, tmp_path, "responses", sink=sink, approval="untrusted")
+    await session.run_turn("add a file")
+    await session.aclose()
+    [end] = sink.of(PatchEnd)
+    assert (end.status, end.reason) == ("declined", "rejected by user: not that file")
+    assert not (tmp_path / "new.txt").exists()
+
+    fake_provider.script(Reply(tool_calls=[patch_call(add, "p2")]), Reply(text="ok"))
+    session, sink = make_session(fake_provider, tmp_path, "responses", sandbox="read-only", approval="never")
+    await session.run_turn("add a file")
+    await session.aclose()
+    [end] = sink.of(PatchEnd)
+    assert (end.status, end.reason) == ("declined", "rejected by the approval policy")
+    assert not (tmp_path / "new.txt").exists()
 
 
 async def test_approve_for_session_is_remembered(fake_provider: FakeProvider, tmp_path: Path) -> None:

@@ -79,6 +79,8 @@ class CommandEnd:
     """The whole output (the model may have received a truncated copy)."""
     duration_s: float
     status: Literal["completed", "failed", "declined"]
+    reason: str = ""
+    """Why it was declined, as told to the model: ``rejected by user: <their words>`` or the policy."""
 
 
 @dataclass(slots=True)
@@ -102,6 +104,8 @@ class PatchEnd:
     changes: list[FileChange]
     status: Literal["completed", "failed", "declined"]
     message: str = ""
+    reason: str = ""
+    """Why it was declined, as told to the model: ``rejected by user: <their words>`` or the policy."""
 
 
 @dataclass(slots=True)

@@ -189,7 +189,7 @@ class ToolRunner:
 
     def _declined_command(self, call: ToolCall, argv: list[str], workdir: Path, why: str) -> ToolResult:
         self.sink(CommandBegin(call.call_id, argv, str(workdir)))
-        self.sink(CommandEnd(call.call_id, argv, None, "", 0.0, "declined"))
+        self.sink(CommandEnd(call.call_id, argv, None, "", 0.0, "declined", reason=why))
         return ToolResult(call.call_id, f"exec command rejected: {why}", is_error=True)
 
     # --- apply_patch -----------------------------------------------------------------------
@@ -218,7 +218,8 @@ class ToolRunner:
         if verdict != "run" and all(_approved(("apply_patch", str(p)), self.approved_prefixes) for p in paths):
             verdict = "run"
         if verdict == "reject":
-            self.sink(PatchEnd(call.call_id, changes, "declined", "rejected by the approval policy"))
+            refusal = "rejected by the approval policy"
+            self.sink(PatchEnd(call.call_id, changes, "declined", refusal, reason=refusal))
             return ToolResult(call.call_id, "patch rejected: writing there is not allowed by the approval policy", True)
         if verdict == "ask":
             why = await self._request(
@@ -229,7 +230,7 @@ class ToolRunner:
                 session_keys=[("apply_patch", str(p)) for p in paths],
             )
             if why is not None:
-                self.sink(PatchEnd(call.call_id, changes, "declined", why))
+                self.sink(PatchEnd(call.call_id, changes, "declined", why, reason=why))
                 return ToolResult(call.call_id, f"patch rejected: {why}", is_error=True)
         self.sink(PatchBegin(call.call_id, changes))
         try:
