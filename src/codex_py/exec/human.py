@@ -67,6 +67,8 @@ class HumanOutput:
         self.session_usage: Usage | None = None
         self._out_at_line_start = True
         self._text_this_response = False
+        self._response_shown = False
+        """Something of the response in progress is on screen (a retry restarts it)."""
         self._reasoning_open = False
         self._reasoning_streamed = False
 
@@ -104,7 +106,7 @@ class HumanOutput:
             self.out.flush()
             if event.text:
                 self._out_at_line_start = event.text.endswith("\n")
-                self._text_this_response = True
+                self._text_this_response = self._response_shown = True
         elif kind is AgentReasoningDelta:
             assert isinstance(event, AgentReasoningDelta)
             if self.show_reasoning:
@@ -114,12 +116,14 @@ class HumanOutput:
             if not self._text_this_response and event.text:
                 self.out.write(event.text)
                 self._out_at_line_start = event.text.endswith("\n")
+                self._response_shown = True
             self._end_out_line()
             self._text_this_response = False
         elif kind is AgentReasoning:
             assert isinstance(event, AgentReasoning)
             if self.show_reasoning and not self._reasoning_streamed and event.text.strip():
                 self._note(event.text.strip())
+                self._response_shown = True
             self._close_reasoning()
             self._reasoning_streamed = False
         else:
@@ -133,9 +137,15 @@ class HumanOutput:
             self.err.write("\n\n")
         self.err.write(self._style(event.text, _DIM))
         self.err.flush()
-        self._reasoning_streamed = True
+        self._reasoning_streamed = self._response_shown = True
 
     def _other(self, event: AgentEvent) -> None:
+        if isinstance(event, StreamReset):
+            restart = " (the answer restarts below)" if self._response_shown else ""
+            self._note(f"{event.message}{restart}", _YELLOW)
+            self._text_this_response = self._reasoning_streamed = False
+            return
+        self._response_shown = False  # any other event comes after the response: a retry no longer undoes it
         if isinstance(event, CommandBegin):
             self._note(f"$ {shlex.join(event.command)}")
         elif isinstance(event, CommandEnd):
@@ -146,7 +156,7 @@ class HumanOutput:
                 f"  {_PATCH_MARK[c.kind]} {c.path}" + (f" -> {c.move_to}" if c.move_to else "") for c in event.changes
             ]
             if event.status != "completed" and event.message:
-                lines.append(f"  {event.message}")
+                lines += [f"  {line}" for line in event.message.rstrip("\n").splitlines()]
             self._note("\n".join(lines))
         elif isinstance(event, PlanUpdated):
             lines = ["plan:" + (f" {event.explanation}" if event.explanation else "")]
@@ -154,11 +164,6 @@ class HumanOutput:
             self._note("\n".join(lines))
         elif isinstance(event, Warning):
             self._note(f"warning: {event.message}", _YELLOW)
-        elif isinstance(event, StreamReset):
-            restart = " (the answer restarts below)" if self._text_this_response else ""
-            self._note(f"{event.message}{restart}", _YELLOW)
-            self._text_this_response = False
-            self._reasoning_streamed = False
         elif isinstance(event, Compacted):
             self._note(f"context compacted: ~{event.tokens_before:,} -> ~{event.tokens_after:,} tokens")
         elif isinstance(event, TokenUsage):

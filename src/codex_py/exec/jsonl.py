@@ -5,6 +5,10 @@
 messages and reasoning appear only completed, commands started then completed, file changes
 completed, the plan as one ``todo_list`` (started on the first update, updated later, completed
 at turn end), warnings as ``error`` items. ``turn.completed`` carries the session's cumulative usage.
+
+A finished message or reasoning block is held until its response is over: a retried stream
+(``StreamReset``) withdraws it, so a restarted answer is never reported twice; a failed turn drops
+what its last, failed response said (it is not in the conversation either).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from codex_py.agent.events import (
     AgentEvent,
     AgentMessage,
     AgentReasoning,
+    AgentReasoningDelta,
+    AgentTextDelta,
     ApprovalRequest,
     ApprovalResult,
     CommandBegin,
@@ -64,6 +70,8 @@ class JsonlMapper:
         self._commands: dict[str, Json] = {}
         self._patch_changes: dict[str, list[Json]] = {}
         self._todo: Json | None = None
+        self._held: list[Json] = []
+        """Messages and reasoning of the response in progress (ids are given when they are released)."""
         self.session_usage: Usage | None = None
 
     def _new_id(self) -> str:
@@ -82,14 +90,27 @@ class JsonlMapper:
         kind = type(event)
         if kind is AgentMessage:
             assert isinstance(event, AgentMessage)
-            if not event.text:
-                return []
-            return [self._completed({"id": self._new_id(), "type": "agent_message", "text": event.text})]
+            if event.text:
+                self._held.append({"type": "agent_message", "text": event.text})
+            return []
         if kind is AgentReasoning:
             assert isinstance(event, AgentReasoning)
-            if not event.text.strip():
-                return []
-            return [self._completed({"id": self._new_id(), "type": "reasoning", "text": event.text})]
+            if event.text.strip():
+                self._held.append({"type": "reasoning", "text": event.text})
+            return []
+        if kind is StreamReset or kind is TurnFailed:
+            self._held.clear()
+        elif self._held and kind is not AgentTextDelta and kind is not AgentReasoningDelta:
+            return [*self._release(), *self._map_rest(event)]
+        return self._map_rest(event)
+
+    def _release(self) -> list[Json]:
+        out = [self._completed({"id": self._new_id(), **item}) for item in self._held]
+        self._held.clear()
+        return out
+
+    def _map_rest(self, event: AgentEvent) -> list[Json]:
+        kind = type(event)
         if kind is CommandBegin:
             assert isinstance(event, CommandBegin)
             begun: Json = {

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from codex_py.config.model import ProviderInfo
 from codex_py.protocol.events import StreamError
@@ -69,6 +69,8 @@ RETRYABLE_KINDS = frozenset(
         ErrorKind.STREAM,
     }
 )
+_TAG = re.compile(r"<[^>]*>")
+_HIDDEN_HTML = re.compile(r"(?is)<(head|script|style)\b.*?</\1\s*>")
 _TRY_AGAIN = re.compile(r"(?i)try again in\s*(\d+(?:\.\d+)?)\s*(s|ms|seconds?)")
 
 
@@ -99,7 +101,7 @@ def _hint(kind: ErrorKind, provider: ProviderInfo, backend: str) -> str:
     if kind is ErrorKind.NOT_FOUND:
         return f"check the model name (-m) and the base_url of provider `{provider.id or provider.name}`"
     if kind is ErrorKind.CONTEXT_WINDOW:
-        return "the conversation is too long for this model: run /compact or start a new session"
+        return "the conversation is too long for this model: start a new session or pick a larger model with -m"
     if kind is ErrorKind.QUOTA:
         return "check the plan, billing or spend limit of this account"
     if kind is ErrorKind.RATE_LIMIT:
@@ -111,6 +113,39 @@ def _hint(kind: ErrorKind, provider: ProviderInfo, backend: str) -> str:
     if kind is ErrorKind.TIMEOUT:
         return "the provider stopped responding; try again (stream_idle_timeout_ms sets the limit)"
     return ""
+
+
+FrontEnd = Literal["cli", "tui"]
+
+_APP_WORDS = (
+    ("start a new session", "start a new session (/new)"),
+    ("with -m", "with /model"),
+    ("(-m)", "(/model)"),
+)
+"""The hints above name command-line flags; the app says the same with its slash commands."""
+
+
+def hint_for(hint: str, front_end: FrontEnd) -> str:
+    """A hint worded for ``front_end``: as written for ``cli``; slash commands (/model, /new, /login)
+    for ``tui``, where a `codex-py login` stays as the alternative in another terminal."""
+    if front_end == "cli" or not hint:
+        return hint
+    for cli_words, app_words in _APP_WORDS:
+        hint = hint.replace(cli_words, app_words)
+    if "codex-py login" in hint:
+        return f"type /login to sign in again (or {hint})"
+    return hint
+
+
+def _wait_hint(seconds: float) -> str:
+    """For a Retry-After too long to wait out: how long the provider asked for."""
+    if seconds < 90:
+        wait = f"{seconds:.0f} s"
+    elif seconds < 90 * 60:
+        wait = f"{seconds / 60:.0f} min"
+    else:
+        wait = f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    return f"the provider asks to wait {wait}; try again then"
 
 
 def _status_kind(status: int) -> ErrorKind:
@@ -185,7 +220,9 @@ def parse_error_body(body: bytes) -> tuple[str, str, str]:
     try:
         obj: Any = json.loads(text)
     except ValueError:
-        return "", "", " ".join(text[:200].split())
+        if text.lstrip().startswith("<"):  # an HTML page from a proxy or gateway: its words, not its markup
+            text = _TAG.sub(" ", _HIDDEN_HTML.sub(" ", text))
+        return "", "", " ".join(text.split())[:200]
     if isinstance(obj, dict):
         err = obj.get("error", obj)
         if isinstance(err, dict):
@@ -217,14 +254,19 @@ def error_from_response(
     request_id = headers.get("x-request-id") or headers.get("request-id")
     label = " ".join(c for c in (etype, f"({code})" if code and etype else code) if c)
     name = provider.name or provider.id or "provider"
+    head = f"{name} returned HTTP {status}" + (f" {label}" if label else "")
+    retry_after = retry_after_from_headers(headers)
+    hint = _hint(kind, provider, backend)
+    if kind is ErrorKind.RATE_LIMIT and retry_after is not None and retry_after > 60:
+        hint = _wait_hint(retry_after)
     return StreamError(
         kind,
-        redact(f"{name} returned HTTP {status} {label}: {message}".replace("  ", " ")),
+        redact(f"{head}: {message}" if message else f"{head} (empty body)"),
         retryable=retryable,
         status=status,
         request_id=request_id,
-        retry_after_s=retry_after_from_headers(headers),
-        hint=_hint(kind, provider, backend),
+        retry_after_s=retry_after,
+        hint=hint,
     )
 
 

@@ -9,6 +9,7 @@ from textual.widget import Widget
 
 from codex_py.agent import events as ev
 from codex_py.protocol.events import Usage
+from codex_py.providers._errors import hint_for
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import CommandCell
 from codex_py.tui.widgets.notice import Notice
@@ -31,15 +32,13 @@ def usage_line(usage: Usage) -> str:
 
 
 RETRY_HINT = "send the message again, or change the model (/model) or provider (/provider)"
+_RESPONSE_EVENTS = frozenset({ev.AgentMessage, ev.AgentReasoning, ev.StreamReset})
+"""Events inside one model response (besides the deltas): a retried stream takes back what they showed."""
 
 
 def tui_hint(hint: str) -> str:
-    """The next step after a failed turn, worded for the app (``/login`` instead of another terminal)."""
-    if not hint:
-        return RETRY_HINT
-    if "codex-py login" in hint:
-        return f"type /login to sign in again (or {hint})"
-    return hint
+    """The next step after a failed turn, worded for the app (/model, /new, /login instead of flags)."""
+    return hint_for(hint, "tui") if hint else RETRY_HINT
 
 
 @dataclass
@@ -67,6 +66,10 @@ class TranscriptRenderer:
     turn_usage: Usage | None = None
     last_answer: str | None = None
     running: bool = False
+    shown: list[Widget] = field(default_factory=list)
+    """Answer and thinking cells of the response in progress: a retried stream removes them."""
+    reconnect: Notice | None = None
+    """The response's ``Reconnecting... n/m`` notice, updated in place by each further retry."""
 
     async def handle(self, event: ev.AgentEvent) -> None:
         """Apply one event to the transcript."""
@@ -77,9 +80,12 @@ class TranscriptRenderer:
             assert isinstance(event, ev.AgentReasoningDelta)
             if self.thinking is None or self.thinking.finished_after is not None:
                 self.thinking = ThinkingBlock()
-                await self._add(self.thinking)
+                await self._add_shown(self.thinking)
             await self.thinking.write(event.text, event.section_break)
         else:
+            if kind not in _RESPONSE_EVENTS and (self.shown or self.reconnect is not None):
+                self.shown.clear()  # the response is over: what it showed stays
+                self.reconnect = None
             handler = _HANDLERS.get(kind)
             if handler is not None:
                 await handler(self, event)
@@ -87,11 +93,15 @@ class TranscriptRenderer:
     async def _add(self, widget: Widget) -> None:
         await self.transcript.mount(widget)
 
+    async def _add_shown(self, widget: Widget) -> None:
+        self.shown.append(widget)
+        await self._add(widget)
+
     async def _text(self, text: str) -> None:
         await self._end_thinking()
         if self.answer is None:
             self.answer = AssistantMessage()
-            await self._add(self.answer)
+            await self._add_shown(self.answer)
         await self.answer.write(text)
 
     async def _end_thinking(self, final: str | None = None) -> None:
@@ -119,7 +129,7 @@ class TranscriptRenderer:
         await self._end_thinking()
         if self.answer is None and event.text:
             self.answer = AssistantMessage()
-            await self._add(self.answer)
+            await self._add_shown(self.answer)
         await self._end_answer(event.text)
         if event.text:
             self.last_answer = event.text
@@ -127,16 +137,23 @@ class TranscriptRenderer:
     async def _reasoning(self, event: ev.AgentReasoning) -> None:
         if self.thinking is None:
             self.thinking = ThinkingBlock()
-            await self._add(self.thinking)
+            await self._add_shown(self.thinking)
         await self._end_thinking(event.text)
 
     async def _reset(self, event: ev.StreamReset) -> None:
-        for widget in (self.answer, self.thinking):
-            if widget is not None:
+        """The stream is retried from the start: take back what this response showed, finished
+        cells included, and say so in one notice that counts the attempts."""
+        for widget in self.shown:
+            if widget.is_attached:
                 await widget.remove()
+        self.shown.clear()
         self.answer = None
         self.thinking = None
-        await self._add(Notice(event.message, "warning"))
+        if self.reconnect is not None and self.reconnect.is_attached:
+            self.reconnect.set_message(event.message)
+        else:
+            self.reconnect = Notice(event.message, "warning")
+            await self._add(self.reconnect)
 
     async def _command_begin(self, event: ev.CommandBegin) -> None:
         await self._close_stream()

@@ -21,15 +21,24 @@ class Notice(Static):
     """
 
     def __init__(self, message: str, kind: NoticeKind = "info", hint: str = "") -> None:
-        mark, style = _MARK[kind]
-        parts: list[str | tuple[str, str]] = [(mark, style), (message, "$text-error" if kind == "error" else "")]
-        if hint:
-            parts.append(("\n  → " + hint, "italic"))
-        super().__init__(Content.assemble(*parts), markup=False, classes=f"-{kind}")
+        super().__init__(_content(message, kind, hint), markup=False, classes=f"-{kind}")
         self.message = message
         self.kind = kind
         self.hint = hint
 
+    def set_message(self, message: str) -> None:
+        """Show a new message in place (e.g. the next ``Reconnecting... n/m``)."""
+        self.message = message
+        self.update(_content(message, self.kind, self.hint))
+
     def plain_text(self) -> str:
         """For the terminal scrollback after an inline run."""
         return self.message + (f"\n  → {self.hint}" if self.hint else "")
+
+
+def _content(message: str, kind: NoticeKind, hint: str) -> Content:
+    mark, style = _MARK[kind]
+    parts: list[str | tuple[str, str]] = [(mark, style), (message, "$text-error" if kind == "error" else "")]
+    if hint:
+        parts.append(("\n  → " + hint, "italic"))
+    return Content.assemble(*parts)
