@@ -14,6 +14,7 @@ from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import CommandCell
 from codex_py.tui.widgets.history_cells import ToolHistoryCell, history_cells, split_turns
 from codex_py.tui.widgets.notice import Notice
+from codex_py.tui.widgets.session_header import SessionHeader
 from codex_py.tui.widgets.thinking import ThinkingBlock
 from codex_py.tui.widgets.user_message import UserMessage
 from tests.support.fake_provider import Call, FakeProvider, Reply
@@ -97,7 +98,8 @@ async def test_pruned_turns_reload_when_scrolling_back_to_the_top(fake_provider:
         hidden = transcript.hidden_turns
         assert users(app) == [f"question {t}" for t in range(hidden, 6)]
         assert transcript.total_lines() <= transcript.line_budget + 20
-        notice = transcript.children[0]
+        header, notice = transcript.children[:2]  # the session header stays above the note
+        assert isinstance(header, SessionHeader)
         assert isinstance(notice, Notice) and f"{hidden} earlier turns hidden" in notice.message
 
         top_cell = transcript.cells()[0]

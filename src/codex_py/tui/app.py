@@ -170,13 +170,16 @@ class CodexApp(App[int]):
 
     # --- keys --------------------------------------------------------------------------------
     def action_ctrl_c(self) -> None:
-        """Close a modal; else clear the composer; else interrupt; a second press quits."""
+        """Close a modal; else end a history search or clear the composer; else interrupt; a second press quits."""
         if len(self.screen_stack) > 1 and self.screen is not self.chat:
             screen = self.screen
             if hasattr(screen, "action_cancel"):
                 screen.action_cancel()
                 return
         chat = self.chat
+        if self.screen is chat and chat.composer.searching:
+            chat.composer.cancel_search()
+            return
         if self.screen is chat and chat.composer.text:
             chat.composer.clear()
             return

@@ -361,7 +361,8 @@ async def cmd_help(screen: ChatScreen, args: str) -> None:
     lines = [f"/{c.name:<10} {c.description}" for c in COMMANDS]
     lines += [
         "",
-        "enter send · shift+enter / ctrl+j newline · ↑/↓ history · @ file · esc interrupt",
+        "enter send · shift+enter / ctrl+j newline · ↑/↓ history · ctrl+r search history · @ file · esc interrupt",
+        "!command runs it in the shell (sandboxed); its output is shown to the model with your next message",
         "ctrl+c clear (twice: quit) · ctrl+d quit on empty input · enter on a command cell shows its output",
     ]
     screen.notice("\n".join(lines), "info")

@@ -80,6 +80,24 @@ class HistoryCursor:
         self.index = None
         self.draft = ""
 
+    def search(self, query: str, limit: int = 10) -> list[str]:
+        """Past messages containing ``query`` (case-insensitive), newest first, each once."""
+        needle = query.casefold()
+        found: list[str] = []
+        seen: set[str] = set()
+        for text in reversed(self.entries):
+            if text not in seen and needle in text.casefold():
+                seen.add(text)
+                found.append(text)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def reset(self) -> None:
+        """Stop browsing (the composer shows something else now)."""
+        self.index = None
+        self.draft = ""
+
     @property
     def browsing(self) -> bool:
         """True while a past message is shown."""

@@ -172,7 +172,7 @@ class TranscriptRenderer:
             await self._close_stream()
             cell = CommandCell(event.call_id, event.command)
             await self._add(cell)
-        cell.finish(event.exit_code, event.output, event.duration_s, event.status)
+        cell.finish(event.exit_code, event.output, event.duration_s, event.status, event.reason)
 
     async def _patch_begin(self, event: ev.PatchBegin) -> None:
         await self._close_stream()

@@ -28,6 +28,9 @@ KEYS = Content.assemble(
     " stop",
 )
 """One line at 80 columns."""
+BODY_MAX_LINES = 20
+DIALOG_SHARE = 0.9
+"""The dialog's share of the screen height (``max-height`` in approval.tcss)."""
 
 
 class ApprovalScreen(ModalScreen[ApprovalResult]):
@@ -66,6 +69,22 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
             yield Static(KEYS, id="keys")
             yield Input(placeholder="Why not? (Enter sends this to the model, Esc stops the turn)", id="deny-reason")
 
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.fit_body)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_body)
+
+    def fit_body(self) -> None:
+        """Give the command or diff what the title, reason and keys (or the reason field) leave free, so
+        those stay on screen in a short terminal (24 rows) and a long diff scrolls instead."""
+        dialog = self.query_one("#dialog")
+        body = self.query_one("#body")
+        chrome = dialog.styles.gutter.height + body.styles.margin.height
+        chrome += sum(w.outer_size.height for w in dialog.children if w is not body and w.display)
+        room = int(self.size.height * DIALOG_SHARE) - chrome
+        body.styles.max_height = max(3, min(BODY_MAX_LINES, room))
+
     def action_decide(self, decision: str) -> None:
         """Answer with ``decision`` and close."""
         self._answer(ApprovalResult(Decision(decision)))
@@ -74,6 +93,7 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
         """Ask for a reason before denying."""
         self.add_class("-denying")
         self.query_one("#deny-reason", Input).focus()
+        self.call_after_refresh(self.fit_body)
 
     @on(Input.Submitted, "#deny-reason")
     def _reason_given(self, event: Input.Submitted) -> None:

@@ -171,9 +171,10 @@ class ChatScreen(Screen[None]):
     def _turn_ended(self) -> None:
         self.working.stop()
         self.refresh_status()
-        self.call_after_refresh(self._after_turn)
+        self.call_after_refresh(self.after_turn)
 
-    async def _after_turn(self) -> None:
+    async def after_turn(self) -> None:
+        """Prune old turns and send what was queued while the turn ran."""
         await self.transcript.prune()
         if self.queued and not self.busy:
             self.send(self.queued.pop(0))
@@ -201,15 +202,30 @@ class ChatScreen(Screen[None]):
         return self.turn_worker is not None and not self.turn_worker.is_finished
 
     def send(self, text: str) -> None:
-        """Show ``text`` and run a turn with it (queued while another turn runs or the session starts)."""
+        """Show ``text`` and run a turn with it (queued while another turn runs or the session starts).
+
+        ``!command`` runs the command instead (see ``tui.shell_mode``)."""
         if self.busy or self.codex.session is None:
             self.queued.append(text)
             if self.codex.session is not None:
-                self.notice("Queued: it will be sent when the current turn ends.", "info")
+                what = "run" if text.startswith("!") else "be sent"
+                self.notice(f"Queued: it will {what} when the current turn ends.", "info")
+            return
+        if text.startswith("!"):
+            self.run_shell(text[1:].strip())
             return
         self.transcript.add(UserMessage(text))
         self.transcript.scroll_end(animate=False)
         self.run_session_task(text)
+
+    def run_shell(self, command: str) -> None:
+        """``!command``: run it under the sandbox, show it, keep its output for the model's next turn."""
+        if not command:
+            self.notice("no command after !", "error", "type a shell command after it, e.g. !git status")
+            return
+        from codex_py.tui.shell_mode import run_user_command
+
+        run_user_command(self, command)
 
     def run_session_task(self, text: str | None) -> None:
         """Run a turn with ``text`` (or ``/compact`` when None) in the turn worker."""
@@ -236,10 +252,18 @@ class ChatScreen(Screen[None]):
         """The app has a session: draw a resumed conversation, send what was queued meanwhile."""
         session = self.codex.session
         if session is not None:
+            self.show_header()
             self.call_later(self.transcript.show_history, session.session_id, list(session.history))
         self.refresh_status()
         if self.queued and not self.busy:
             self.send(self.queued.pop(0))
+
+    def show_header(self) -> None:
+        """Put the session header (version, model, provider, auth, directory, id, sandbox) at the top."""
+        from codex_py.tui.widgets.session_header import SessionHeader, header_info
+
+        app = self.codex
+        self.call_later(self.transcript.set_header, SessionHeader(header_info(app.config, app.session)))
 
     def action_interrupt(self) -> None:
         """Esc: stop the turn at once (the stream and any running command)."""

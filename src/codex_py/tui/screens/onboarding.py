@@ -40,6 +40,9 @@ WAYS = (
 )
 
 
+WELCOME = "Welcome to codex-py"
+
+
 class OnboardingScreen(Screen[str | None]):
     """Dismisses with the login family that now has credentials (``openai`` or ``anthropic``)."""
 
@@ -61,7 +64,7 @@ class OnboardingScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="panel"):
-            yield Static("Welcome to codex-py", id="welcome")
+            yield Static(WELCOME, id="welcome", markup=False)
             yield Static(
                 self.message or "Sign in to start. Choose one of the four ways in (↑/↓, Enter).",
                 id="intro",
@@ -87,6 +90,8 @@ class OnboardingScreen(Screen[str | None]):
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         way = next(w for w in WAYS if w.id == event.option.id)
         self.way = way
+        self.add_class("-chosen")  # the list of ways gives its room to the URL and the field (80x24)
+        self.query_one("#welcome", Static).update(f"{way.label} · {way.detail}")
         self.query_one("#detail").remove_class("hidden")
         secret = self.query_one("#secret", Input)
         secret.value = ""
@@ -181,6 +186,8 @@ class OnboardingScreen(Screen[str | None]):
         self.workers.cancel_group(self, "login")
         self.way = None
         self.url = ""
+        self.remove_class("-chosen")
+        self.query_one("#welcome", Static).update(WELCOME)
         self.query_one("#detail").add_class("hidden")
         self.query_one("#url").add_class("hidden")
         self._status("")

@@ -45,6 +45,7 @@ class CommandCell(Widget, can_focus=True):
     CommandCell > .header { color: $text; }
     CommandCell > .output { color: $text-muted; padding: 0 0 0 2; }
     CommandCell.-empty > .output { display: none; }
+    CommandCell > .reason { color: $text-muted; padding: 0 0 0 2; }
     """
 
     def __init__(self, call_id: str, command: list[str], workdir: str = "") -> None:
@@ -57,20 +58,25 @@ class CommandCell(Widget, can_focus=True):
         self.status = "running"
         self.duration_s = 0.0
         self.expanded = False
+        self.reason = ""
+        """Why it was declined (shown under the header)."""
         self._chunks: list[str] = []
         self._dirty = False
         self._frame = 0
         self._ticker: Timer | None = None
         self._header = Static(classes="header", markup=False)
         self._output = Static(classes="output", markup=False)
+        self._reason = Static(classes="reason", markup=False)
 
     def compose(self) -> ComposeResult:
         yield self._header
+        yield self._reason
         yield self._output
 
     def on_mount(self) -> None:
         self._render_header()
         self._render_output()
+        self._render_reason()
         if self.status == "running":
             self._ticker = self.set_interval(0.1, self._tick)
 
@@ -88,20 +94,22 @@ class CommandCell(Widget, can_focus=True):
             code = f"  (exit {self.exit_code})"
         else:
             code = "" if self.status == "running" else f"  ({self.status if self.status == 'declined' else 'stopped'})"
-        return "\n".join([f"$ {command_text(self.command)}{code}", *("  " + line for line in lines)])
+        reason = [f"  {self.reason}"] if self.reason else []
+        return "\n".join([f"$ {command_text(self.command)}{code}", *reason, *("  " + line for line in lines)])
 
     def add_output(self, chunk: str) -> None:
         """Append live output (rendered on the next spinner tick)."""
         self._chunks.append(chunk)
         self._dirty = True
 
-    def finish(self, exit_code: int | None, output: str, duration_s: float, status: str) -> None:
-        """The command ended: stop the spinner, show the exit code and duration."""
+    def finish(self, exit_code: int | None, output: str, duration_s: float, status: str, reason: str = "") -> None:
+        """The command ended: stop the spinner, show the exit code and duration (or why it was declined)."""
         if exit_code is None and not duration_s and self.status == "running" and status != "declined":
             duration_s = time.monotonic() - self.started  # stopped (Esc) before it could report its own time
         self.exit_code = exit_code
         self.status = status
         self.duration_s = duration_s
+        self.reason = reason
         if output or not self._chunks:
             self._chunks = [output] if output else []
         if self._ticker is not None:
@@ -109,6 +117,7 @@ class CommandCell(Widget, can_focus=True):
         if self.is_mounted:
             self._render_header()
             self._render_output()
+            self._render_reason()
 
     def _tick(self) -> None:
         self._frame += 1
@@ -135,6 +144,10 @@ class CommandCell(Widget, can_focus=True):
         else:
             mark, style, tail = "✗ ", "$error", f"exit {self.exit_code} · {format_duration(self.duration_s)}"
         self._header.update(Content.assemble((mark, style), ("$ ", "bold"), cmd, (f"  {tail}", "dim")))
+
+    def _render_reason(self) -> None:
+        self._reason.display = bool(self.reason)
+        self._reason.update(self.reason)
 
     def _render_output(self) -> None:
         self._dirty = False

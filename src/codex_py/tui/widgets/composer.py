@@ -1,4 +1,5 @@
-"""The multi-line input: Enter sends, Shift+Enter / Ctrl+J newline, Up/Down history, completion."""
+"""The multi-line input: Enter sends, Shift+Enter / Ctrl+J newline, Up/Down history, Ctrl+R history search,
+completion."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from codex_py.tui.files import fuzzy_match
 from codex_py.tui.history import HistoryCursor
 from codex_py.tui.widgets.completion import Candidate, CompletionList
 
+NEWLINE_KEYS = ("shift+enter", "ctrl+j")
 _AT_TOKEN = re.compile(r"(?:^|\s)@(\S*)$")
+PLACEHOLDER = "Ask codex-py anything  (/ commands · @ files · ! shell · ctrl+r history)"
+SEARCH_TITLE = "history search · enter takes · esc cancels"
+SEARCH_LABEL_WIDTH = 72
 
 
 class Composer(TextArea):
@@ -30,6 +35,7 @@ class Composer(TextArea):
         background: transparent;
     }
     Composer:focus { border: round $primary; }
+    Composer.-searching { border: round $accent; }
     """
 
     @dataclass
@@ -52,11 +58,18 @@ class Composer(TextArea):
         self.sent = history
         self._commands = commands
         self._files = files
-        self.placeholder = "Ask codex-py to do anything  (/ for commands, @ for files)"
+        self.placeholder = PLACEHOLDER
+        self.searching = False
+        """True while Ctrl+R history search is open: the text is the query."""
+        self._search_draft = ""
 
     # --- keys ----------------------------------------------------------------------------
     async def _on_key(self, event: events.Key) -> None:
         key = event.key
+        if key == "ctrl+r" or (self.searching and key in ("up", "down", "tab", "enter", "escape", *NEWLINE_KEYS)):
+            self._stop(event)
+            self._search_key(key)
+            return
         if self.popup.is_open and key in ("up", "down", "tab", "enter", "escape"):
             self._stop(event)
             if key == "up":
@@ -76,7 +89,7 @@ class Composer(TextArea):
             self._stop(event)
             await self.run_action("app.ctrl_d")
             return
-        if key in ("shift+enter", "ctrl+j"):
+        if key in NEWLINE_KEYS:
             self._stop(event)
             self.insert("\n")
             return
@@ -120,6 +133,9 @@ class Composer(TextArea):
 
     def update_completion(self) -> None:
         """Show slash commands for ``/word`` at the start, files for ``@token`` at the cursor."""
+        if self.searching:
+            self._show_matches()
+            return
         text = self.text
         if text.startswith("/") and " " not in text and "\n" not in text:
             word = text[1:].lower()
@@ -153,3 +169,61 @@ class Composer(TextArea):
         start = (row, col - len(match.group(1)) - 1)
         self.replace(choice.insert + " ", start, (row, col))
         self.popup.close()
+
+    # --- Ctrl+R history search -----------------------------------------------------------
+    def _search_key(self, key: str) -> None:
+        if key == "ctrl+r" and not self.searching:
+            self.start_search()
+        elif key in ("ctrl+r", "down"):
+            self.popup.move(1)  # older
+        elif key == "up":
+            self.popup.move(-1)
+        elif key == "escape":
+            self.cancel_search()
+        elif key in ("enter", "tab"):
+            self.take_search()
+
+    def start_search(self) -> None:
+        """Ctrl+R: the text becomes the query; matching past messages show in the popup, newest first."""
+        self.searching = True
+        self._search_draft = self.text
+        self.sent.reset()
+        self.add_class("-searching")
+        self.border_title = SEARCH_TITLE
+        self.placeholder = "type to search your past messages"
+        self.load_text("")
+        self._show_matches()
+
+    def _show_matches(self) -> None:
+        query = self.text
+        found = self.sent.search(query)
+        self.popup.show("history", [Candidate(text, _one_line(text)) for text in found])
+        self.border_title = SEARCH_TITLE if found or not query else f"history search · no match for {query!r}"
+
+    def take_search(self) -> None:
+        """Enter: put the highlighted message in the composer (to edit or send); nothing to take keeps searching."""
+        choice = self.popup.selected()
+        if choice is None:
+            return
+        self._end_search()
+        self._show_text(choice.insert)
+
+    def cancel_search(self) -> None:
+        """Esc: close the search and give back what was typed before."""
+        draft = self._search_draft
+        self._end_search()
+        self._show_text(draft)
+
+    def _end_search(self) -> None:
+        self.searching = False
+        self._search_draft = ""
+        self.remove_class("-searching")
+        self.border_title = None
+        self.placeholder = PLACEHOLDER
+        self.popup.close()
+
+
+def _one_line(text: str) -> str:
+    """A message as one popup line: newlines shown as ``⏎``, cut to the popup's width."""
+    flat = text.strip().replace("\n", " ⏎ ")
+    return flat if len(flat) <= SEARCH_LABEL_WIDTH else flat[: SEARCH_LABEL_WIDTH - 1] + "…"

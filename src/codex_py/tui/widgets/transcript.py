@@ -58,6 +58,8 @@ class Transcript(VerticalScroll, can_focus=False):
         self.reloadable = True
         """False once the history was rewritten (``/compact``): it no longer holds the hidden turns."""
         self._pruned_notice: Notice | None = None
+        self._header: Widget | None = None
+        """The session header, always the first cell (never pruned)."""
         self._history_session: str | None = None
         self._loading = False
         self._loose = 0
@@ -73,8 +75,20 @@ class Transcript(VerticalScroll, can_focus=False):
         return widget
 
     def cells(self) -> list[Widget]:
-        """The cells, oldest first (the pruning notice excluded)."""
-        return [c for c in self.children if c is not self._pruned_notice]
+        """The cells, oldest first (the session header and the pruning notice excluded)."""
+        return [c for c in self.children if c is not self._pruned_notice and c is not self._header]
+
+    @property
+    def header(self) -> Widget | None:
+        """The session header shown at the top, if any."""
+        return self._header
+
+    async def set_header(self, header: Widget) -> None:
+        """Show ``header`` as the first cell, replacing an earlier one (a new or switched session)."""
+        old, self._header = self._header, header
+        await self.mount(header, before=0)
+        if old is not None:
+            await old.remove()
 
     def total_lines(self) -> int:
         """Lines the cells take on screen (after layout)."""
@@ -132,7 +146,10 @@ class Transcript(VerticalScroll, can_focus=False):
             return
         self._pruned_notice = Notice(text, "info") if text else None
         if self._pruned_notice is not None:
-            await self.mount(self._pruned_notice, before=0)
+            if self._header is not None:
+                await self.mount(self._pruned_notice, after=self._header)
+            else:
+                await self.mount(self._pruned_notice, before=0)
         if old is not None:
             await old.remove()
 
@@ -200,8 +217,8 @@ class Transcript(VerticalScroll, can_focus=False):
             start -= 1
         cells = [cell for turn in turns[start:end] for cell in history_cells(turn)]
         if cells:
-            if self._pruned_notice is not None:
-                await self.mount_all(cells, after=self._pruned_notice)
+            if self._pruned_notice is not None or self._header is not None:
+                await self.mount_all(cells, after=self._pruned_notice or self._header)
             elif self.children:
                 await self.mount_all(cells, before=0)
             else:
@@ -224,7 +241,10 @@ class Transcript(VerticalScroll, can_focus=False):
         from codex_py.tui.widgets.assistant_message import AssistantMessage
 
         out: list[RenderableType] = []
-        for cell in self.cells():
+        cells = self.cells()
+        if self._header is not None:
+            cells.insert(0, self._header)
+        for cell in cells:
             if isinstance(cell, AssistantMessage):
                 out.append(Markdown(cell.text))
                 continue
@@ -238,6 +258,7 @@ class Transcript(VerticalScroll, can_focus=False):
         """Remove every cell (``/new``, ``/resume``)."""
         await self.remove_children()
         self._pruned_notice = None
+        self._header = None
         self.pruned = 0
         self.hidden_turns = 0
         self.reloadable = True
