@@ -133,6 +133,23 @@ def test_failed_turn_drops_the_failed_responses_message_in_json(
 
 
 @pytest.mark.parametrize("wire", WIRES)
+def test_request_retry_is_announced_not_silent(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    configure(isolated_home, fake_provider, wire)
+    fake_provider.script(HttpError(429, retry_after=0.2), GOOD, HttpError(529, retry_after=0.2), GOOD)
+    out = exec_run("do it", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "All good now.\n"
+    notes = [line for line in out.stderr.splitlines() if line.startswith("Reconnecting")]
+    assert len(notes) == 1 and notes[0].startswith("Reconnecting... 1/1 (Fake returned HTTP 429"), out.stderr
+    assert "restarts below" not in notes[0]  # nothing was shown yet
+    got = json_events(exec_run("--json", "do it", cwd=workdir))
+    assert [e["type"] for e in got[1:]] == ["turn.started", "error", "item.completed", "turn.completed"]
+    assert got[2]["message"].startswith("Reconnecting... 1/1 (Fake returned HTTP 529")
+
+
+@pytest.mark.parametrize("wire", WIRES)
 def test_html_gateway_page_is_one_readable_line(
     fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
 ) -> None:

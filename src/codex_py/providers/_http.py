@@ -159,11 +159,17 @@ class HttpModelClient:
         max_restarts = max(self.provider.stream_max_retries, 0)
         restarts = 0
         while True:
+            response: httpx.Response | None = None
             try:
-                response = await self._send(content, headers)
+                async for step in self._send(content, headers):
+                    if isinstance(step, StreamRestart):
+                        yield step  # a request retry is announced too, not waited out in silence
+                    else:
+                        response = step
             except RequestFailed as failed:
                 yield failed.error
                 return
+            assert response is not None
             decoder = self.dialect.decoder(request)
             outcome: Completed | StreamError | None = None
             try:
@@ -212,9 +218,9 @@ class HttpModelClient:
             return retry_after_s if retry_after_s <= MAX_RETRY_AFTER_S else None
         return backoff_delay(attempt, self.backoff_base_s)
 
-    async def _send(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        """POST with retries on connect errors and retryable statuses; returns a 2xx event
-        stream response (open, body not read) or raises ``RequestFailed``."""
+    async def _send(self, content: bytes, headers: dict[str, str]) -> AsyncIterator[StreamRestart | httpx.Response]:
+        """POST with retries on connect errors and retryable statuses: yields a ``StreamRestart`` before
+        each wait, then the 2xx event stream response (open, body not read); or raises ``RequestFailed``."""
         max_retries = max(self.provider.request_max_retries, 0)
         attempt = 0
         while True:
@@ -229,12 +235,15 @@ class HttpModelClient:
                 error = transport_error(exc, self.provider)
                 if attempt < max_retries:
                     attempt += 1
-                    await asyncio.sleep(backoff_delay(attempt, self.backoff_base_s))
+                    backoff = backoff_delay(attempt, self.backoff_base_s)
+                    yield StreamRestart(attempt, max_retries, error.message, backoff)
+                    await asyncio.sleep(backoff)
                     continue
                 raise RequestFailed(error) from None
             ctype = response.headers.get("content-type", "")
             if response.is_success and ctype.startswith("text/event-stream"):
-                return response
+                yield response
+                return
             try:
                 body = await response.aread()
             except httpx.TransportError:
@@ -250,6 +259,7 @@ class HttpModelClient:
                 attempt += 1
                 delay = self._delay(attempt, error.retry_after_s)
                 if delay is not None:
+                    yield StreamRestart(attempt, max_retries, error.message, delay)
                     await asyncio.sleep(delay)
                     continue
             raise RequestFailed(error)
