@@ -18,6 +18,7 @@ from codex_py.config import CliOverrides, load_config
 from codex_py.tui.app import CodexApp
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.notice import Notice
+from tests.agent_support import RawServer
 from tests.support.fake_provider import FakeProvider
 from tests.support.replies import Call, HttpError, Reply, StreamError
 from tests.test_tui_conversation import idle, send, wait_for
@@ -147,6 +148,28 @@ def test_request_retry_is_announced_not_silent(
     got = json_events(exec_run("--json", "do it", cwd=workdir))
     assert [e["type"] for e in got[1:]] == ["turn.started", "error", "item.completed", "turn.completed"]
     assert got[2]["message"].startswith("Reconnecting... 1/1 (Fake returned HTTP 529")
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_undecodable_stream_names_provider_and_next_step(isolated_home: Path, workdir: Path, wire: str) -> None:
+    server = RawServer(200, "text/event-stream", b"data: {not json at all\n\n")
+    (isolated_home / "config.toml").write_text(
+        'model = "gpt-fake"\nmodel_provider = "fake"\n[model_providers.fake]\nname = "Fake"\n'
+        f'base_url = "{server.base_url}"\nwire_api = "{wire}"\nrequest_max_retries = 0\nstream_max_retries = 1\n'
+    )
+    try:
+        out = exec_run("do it", cwd=workdir)
+    finally:
+        server.close()
+    assert out.returncode == 1
+    lines = out.stderr.strip().splitlines()
+    assert lines[0].startswith("Reconnecting... 1/1 (Fake: stream closed before")
+    assert lines[1].startswith("error: Fake: stream closed before")
+    assert (
+        lines[2]
+        == "hint: the answer was cut off; try again, or if it keeps happening check the base_url of provider `fake`"
+    )
+    assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize("wire", WIRES)

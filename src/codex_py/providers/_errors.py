@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from codex_py.config.model import ProviderInfo
-from codex_py.protocol.events import StreamError
+from codex_py.protocol.events import Completed, StreamError
 from codex_py.protocol.types import ErrorKind
 
 _SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{6})[A-Za-z0-9_\-*]{8,}|(Bearer\s+)[A-Za-z0-9._\-]{12,}")
@@ -112,7 +112,25 @@ def _hint(kind: ErrorKind, provider: ProviderInfo, backend: str) -> str:
         return f"check the network and the base_url of provider `{provider.id or provider.name}`"
     if kind is ErrorKind.TIMEOUT:
         return "the provider stopped responding; try again (stream_idle_timeout_ms sets the limit)"
+    if kind is ErrorKind.STREAM:
+        where = provider.id or provider.name
+        return f"the answer was cut off; try again, or if it keeps happening check the base_url of provider `{where}`"
     return ""
+
+
+def with_context(
+    error: Completed | StreamError, provider: ProviderInfo, backend: str = "api"
+) -> Completed | StreamError:
+    """Name the provider in an error raised without it (a decoder's "stream closed before ...")
+    and give it the next step of its kind when it has none; a ``Completed`` passes unchanged."""
+    if not isinstance(error, StreamError):
+        return error
+    name = provider.name or provider.id or "provider"
+    if name not in error.message:
+        error.message = f"{name}: {error.message}"
+    if not error.hint:
+        error.hint = _hint(error.kind, provider, backend)
+    return error
 
 
 FrontEnd = Literal["cli", "tui"]

@@ -22,7 +22,7 @@ from codex_py.errors import CodexPyError
 from codex_py.protocol.events import Completed, Event, RateLimits, StreamError, StreamRestart
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind
-from codex_py.providers._errors import error_from_response, transport_error
+from codex_py.providers._errors import error_from_response, transport_error, with_context
 from codex_py.providers._sse import iter_sse_data
 
 Backend = Literal["api", "chatgpt"]
@@ -190,7 +190,7 @@ class HttpModelClient:
                     if decoder.terminal is not None:
                         await _drain(sse)
                         break
-                outcome = decoder.terminal or decoder.finish()
+                outcome = decoder.terminal or with_context(decoder.finish(), self.provider, self.backend)
             except httpx.TransportError as exc:
                 outcome = transport_error(exc, self.provider, timeout_ms=self.provider.stream_idle_timeout_ms)
             except (KeyError, TypeError, AttributeError, IndexError) as exc:  # valid JSON, unexpected shape
