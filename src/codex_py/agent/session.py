@@ -198,6 +198,11 @@ class Session:
 
         return self._measured_tokens + estimate_tokens(self.history[self._measured_at :])
 
+    def add_item(self, item: Item) -> None:
+        """Append ``item`` to the history and the session file without starting a turn
+        (e.g. the output of a command the user ran with ``!cmd``)."""
+        self._append(item)
+
     async def aclose(self) -> None:
         """Close the model client's connections."""
         await self.client.aclose()

@@ -40,10 +40,7 @@ def add_to_conversation(session: Session, text: str) -> None:
     """Append a user message to the history (and the session file) without starting a turn."""
     from codex_py.protocol.items import UserMessage
 
-    item = UserMessage.of(text)
-    session.history.append(item)
-    if session.recorder is not None:
-        session.recorder.record_item(item)
+    session.add_item(UserMessage.of(text))
 
 
 def run_user_command(screen: ChatScreen, command: str) -> None:
