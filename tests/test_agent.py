@@ -266,6 +266,7 @@ async def test_update_plan_and_bad_arguments(fake_provider: FakeProvider, tmp_pa
     outputs = tool_outputs(fake_provider.requests[1].json, "chat")
     assert outputs["p1"] == "Plan updated"
     assert outputs["b1"].startswith("failed to parse function arguments")
+    assert any("`shell` with invalid arguments" in w.message for w in sink.of(Warning))
 
 
 async def test_failed_patch_changes_nothing_and_tells_the_model(fake_provider: FakeProvider, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from codex_py.agent.events import (
     PatchEnd,
     PlanStep,
     PlanUpdated,
+    Warning,
 )
 from codex_py.config import Config
 from codex_py.protocol import ToolCall, ToolResult
@@ -94,7 +95,9 @@ class ToolRunner:
                     return ToolResult(call.call_id, outcome.output, outcome.is_error)
                 return await self._patch(call, outcome, self.config.cwd)
         except _BadArgs as exc:
+            self.sink(Warning(f"The model called `{name}` with invalid arguments ({exc}); it was told and may retry."))
             return ToolResult(call.call_id, f"failed to parse function arguments: {exc}", is_error=True)
+        self.sink(Warning(f"The model called an unknown tool `{name}`; it was told and may retry."))
         return ToolResult(call.call_id, f"unknown tool: {name!r}", is_error=True)
 
     # --- shell -----------------------------------------------------------------------------
