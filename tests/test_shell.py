@@ -217,7 +217,8 @@ async def test_a_background_process_holding_the_pipe_does_not_make_the_command_t
         assert "background processes still held its output open" in result.output
         assert _alive(pid)  # the command's exit does not kill what it left running
         await asyncio.sleep(0)  # the transport closes its pipe end on the next loop iteration
-        assert len(os.listdir("/proc/self/fd")) == fds_before  # no pipe left open
+        # no pipe left open (another test's leftover fd may close meanwhile: "not more", not "equal")
+        assert len(os.listdir("/proc/self/fd")) <= fds_before
     finally:
         os.kill(pid, 9)
 
