@@ -166,24 +166,23 @@ def _wait_hint(seconds: float) -> str:
     return f"the provider asks to wait {wait}; try again then"
 
 
+_STATUS_KINDS = {
+    401: ErrorKind.AUTHENTICATION,
+    402: ErrorKind.QUOTA,
+    403: ErrorKind.PERMISSION,
+    404: ErrorKind.NOT_FOUND,
+    408: ErrorKind.TIMEOUT,
+    409: ErrorKind.SERVER,
+    429: ErrorKind.RATE_LIMIT,
+    529: ErrorKind.OVERLOADED,
+}
+
+
 def _status_kind(status: int) -> ErrorKind:
-    if status == 401:
-        return ErrorKind.AUTHENTICATION
-    if status == 403:
-        return ErrorKind.PERMISSION
-    if status == 404:
-        return ErrorKind.NOT_FOUND
-    if status == 402:
-        return ErrorKind.QUOTA
-    if status == 408:
-        return ErrorKind.TIMEOUT
-    if status == 429:
-        return ErrorKind.RATE_LIMIT
-    if status == 529:
-        return ErrorKind.OVERLOADED
-    if status == 409 or status >= 500:
-        return ErrorKind.SERVER
-    return ErrorKind.BAD_REQUEST
+    kind = _STATUS_KINDS.get(status)
+    if kind is not None:
+        return kind
+    return ErrorKind.SERVER if status >= 500 else ErrorKind.BAD_REQUEST
 
 
 def kind_of(code: str, message: str, default: ErrorKind) -> ErrorKind:
