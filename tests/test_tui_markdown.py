@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from rich.markdown import Markdown
 
@@ -123,3 +124,67 @@ async def test_a_narrower_screen_measures_the_answer_again(tmp_path: Path) -> No
         assert answer.line_count > wide
         assert all(len(line) <= answer.content_region.width for line in widget_lines(answer))
         assert " ".join(" ".join(widget_lines(answer)).split()) == ("word " * 200).strip()
+
+
+HTML_ANSWER = (
+    "Return `Vec<String>` or Vec<String>, never Option<T>.\n\n"
+    '<div align="center">\n<b>centered</b>\n</div>\n\n'
+    "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>. See [the docs](https://example.com/guide)."
+)
+
+
+async def test_html_and_angle_brackets_show_literally_while_streaming(tmp_path: Path) -> None:
+    """What the model wrote stays on screen: Rich alone drops inline and block HTML."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        answer = AssistantMessage()
+        await app.chat.transcript.mount(answer)
+        for i in range(0, len(HTML_ANSWER), 7):
+            await answer.write(HTML_ANSWER[i : i + 7])
+        await answer.finish(HTML_ANSWER)
+        await pilot.pause()
+        shown = "\n".join(widget_lines(answer))
+        assert "Vec<String> or Vec<String>, never Option<T>." in shown
+        assert '<div align="center">\n<b>centered</b>\n</div>' in shown
+        assert "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>." in shown
+
+
+async def test_link_targets_are_written_out_unless_the_terminal_renders_osc8(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codex_py.tui.widgets import markdown_blocks
+
+    monkeypatch.setattr(markdown_blocks, "_hyperlinks", None)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name in ("TERM_PROGRAM", "WT_SESSION", "VTE_VERSION", "KITTY_WINDOW_ID", "CODEX_PY_HYPERLINKS"):
+        monkeypatch.delenv(name, raising=False)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        answer = AssistantMessage("See [the docs](https://example.com/guide).")
+        await app.chat.transcript.mount(answer)
+        await pilot.pause()
+        assert widget_lines(answer) == ["See the docs (https://example.com/guide)."]
+    plain = {"TERM": "xterm-256color"}
+    assert not markdown_blocks.terminal_shows_hyperlinks(plain)
+    assert markdown_blocks.terminal_shows_hyperlinks({"TERM_PROGRAM": "WezTerm"})
+    assert markdown_blocks.terminal_shows_hyperlinks({"VTE_VERSION": "7200"})
+    assert not markdown_blocks.terminal_shows_hyperlinks({"TERM_PROGRAM": "iTerm.app", "TMUX": "/tmp/x"})
+    assert markdown_blocks.terminal_shows_hyperlinks({"CODEX_PY_HYPERLINKS": "1", "TMUX": "/tmp/x"})
+
+
+def test_a_hyperlink_capable_terminal_keeps_the_link_clickable() -> None:
+    from rich.console import Console
+
+    from codex_py.tui.widgets import markdown_blocks
+
+    saved = markdown_blocks._hyperlinks
+    markdown_blocks._hyperlinks = True
+    try:
+        console = Console(width=60, force_terminal=True, color_system="truecolor")
+        with console.capture() as capture:
+            console.print(markdown_blocks.answer_markdown("See [the docs](https://example.com/guide)."))
+        out = capture.get()
+    finally:
+        markdown_blocks._hyperlinks = saved
+    assert "\x1b]8;" in out and "https://example.com/guide" in out
+    assert "(https://example.com/guide)" not in out

@@ -14,8 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
     from rich.console import Console, ConsoleOptions
+    from rich.markdown import Markdown
     from rich.segment import Segment
 
 _parser: MarkdownIt | None = None
@@ -102,13 +106,81 @@ def render_block(console: Console, options: ConsoleOptions, source: str) -> list
     Lines, not Textual ``Strip``s: a ``Strip`` carries seven small caches, and keeping thousands of
     them alive makes every full garbage collection pause the app.
     """
-    from rich.markdown import Markdown
     from rich.segment import Segment
 
-    segments = console.render(Markdown(source), options)
+    segments = console.render(answer_markdown(source), options)
     return list(Segment.split_and_crop_lines(segments, options.max_width, include_new_lines=False, pad=False))
 
 
 def separated(previous_kind: str) -> bool:
     """Whether a blank line goes between a block of ``previous_kind`` and the next (as Rich does)."""
     return previous_kind not in ("", "hr")
+
+
+def answer_markdown(source: str) -> Markdown:
+    """Rich's Markdown of ``source``, showing exactly what the model wrote.
+
+    Rich drops raw HTML (``Vec<String>`` would read ``Vec``, an HTML block would vanish): HTML tokens
+    become literal text here. Link targets are written out as ``text (url)`` unless the terminal is
+    known to render OSC 8 hyperlinks (then the text stays clickable and the URL is in the link).
+    """
+    from rich.markdown import Markdown
+
+    markdown = Markdown(source, hyperlinks=terminal_shows_hyperlinks())
+    markdown.parsed = _literal_html(markdown.parsed)
+    return markdown
+
+
+def _literal_html(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with inline HTML turned into text and HTML blocks into plain paragraphs."""
+    from markdown_it.token import Token
+
+    out: list[Token] = []
+    for token in tokens:
+        if token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type == "html_inline":
+                    child.type = "text"
+        if token.type != "html_block":
+            out.append(token)
+            continue
+        children: list[Token] = []
+        for i, line in enumerate(token.content.rstrip("\n").split("\n")):
+            if i:
+                children.append(Token("hardbreak", "br", 0))
+            children.append(Token("text", "", 0, content=line))
+        out.append(Token("paragraph_open", "p", 1, map=token.map, block=True))
+        out.append(Token("inline", "", 0, content=token.content, children=children, block=True))
+        out.append(Token("paragraph_close", "p", -1, block=True))
+    return out
+
+
+_hyperlinks: bool | None = None
+
+
+def terminal_shows_hyperlinks(env: Mapping[str, str] | None = None) -> bool:
+    """Whether the terminal is known to render OSC 8 hyperlinks (cached for the process).
+
+    Known: iTerm2, WezTerm, kitty, Ghostty, VS Code, Windows Terminal and VTE ≥ 0.50 (GNOME
+    Terminal, Tilix...). Inside tmux or screen the answer is no: tmux before 3.4 drops the links
+    and the version cannot be told from the environment. ``CODEX_PY_HYPERLINKS=0/1`` decides.
+    """
+    global _hyperlinks
+    if env is None:
+        if _hyperlinks is None:
+            import os
+
+            _hyperlinks = terminal_shows_hyperlinks(os.environ)
+        return _hyperlinks
+    forced = env.get("CODEX_PY_HYPERLINKS")
+    if forced in ("0", "1"):
+        return forced == "1"
+    if env.get("TMUX") or env.get("STY") or env.get("TERM", "").startswith(("screen", "tmux")):
+        return False
+    program = env.get("TERM_PROGRAM", "")
+    if program in ("iTerm.app", "WezTerm", "vscode", "ghostty") or env.get("WT_SESSION"):
+        return True
+    if env.get("TERM") in ("xterm-kitty", "xterm-ghostty") or env.get("KITTY_WINDOW_ID"):
+        return True
+    vte = env.get("VTE_VERSION", "")
+    return vte.isdigit() and int(vte) >= 5000

@@ -235,10 +235,10 @@ class Transcript(VerticalScroll, can_focus=False):
 
     def scrollback(self) -> list[RenderableType]:
         """The conversation for the terminal's scrollback: answers as Markdown, other cells as their text."""
-        from rich.markdown import Markdown
         from rich.text import Text
 
         from codex_py.tui.widgets.assistant_message import AssistantMessage
+        from codex_py.tui.widgets.markdown_blocks import answer_markdown
 
         out: list[RenderableType] = []
         cells = self.cells()
@@ -246,7 +246,7 @@ class Transcript(VerticalScroll, can_focus=False):
             cells.insert(0, self._header)
         for cell in cells:
             if isinstance(cell, AssistantMessage):
-                out.append(Markdown(cell.text))
+                out.append(answer_markdown(cell.text))
                 continue
             plain = getattr(cell, "plain_text", None)
             text = plain() if plain is not None else ""
