@@ -20,7 +20,7 @@ from codex_py.tui.widgets.user_message import UserMessage
 from tests.support.fake_provider import Call, FakeProvider, Reply
 
 
-def make_app(fake: FakeProvider, workspace: Path, *, approval: str = "untrusted") -> CodexApp:
+def make_app(fake: FakeProvider, workspace: Path, *, approval: str = "untrusted", wire: str = "responses") -> CodexApp:
     config = load_config(
         CliOverrides(
             provider="fake",
@@ -29,7 +29,7 @@ def make_app(fake: FakeProvider, workspace: Path, *, approval: str = "untrusted"
             approval=approval,
             config=[
                 f'model_providers.fake.base_url="{fake.base_url}"',
-                'model_providers.fake.wire_api="responses"',
+                f'model_providers.fake.wire_api="{wire}"',
                 "model_providers.fake.request_max_retries=0",
                 "model_providers.fake.stream_max_retries=0",
             ],
@@ -196,3 +196,21 @@ async def test_esc_stops_a_running_command_at_once(fake_provider: FakeProvider, 
         assert cell.status == "failed" and cell.exit_code is None and cell.duration_s > 0
         assert "stopped ·" in str(cell.query_one(".header").render())
         assert any("interrupted" in n.message for n in app.chat.transcript.query(Notice))
+
+
+async def test_one_thinking_block_per_reasoning_item_on_every_wire(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    """Chat Completions delivers the reasoning item after the answer: it completes the block that
+    streamed, instead of adding a second finished 'Thought' block after the answer."""
+    for wire in ("responses", "chat", "messages"):
+        fake_provider.script(Reply(reasoning="weighing the **options**", text="Pick the second."))
+        app = make_app(fake_provider, tmp_path, wire=wire)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await wait_for(pilot, lambda: app.session is not None, "session started")
+            await send(pilot, app, "which?")
+            await wait_for(pilot, lambda: answers(app) == ["Pick the second."], f"answer on {wire}")
+            await wait_for(pilot, idle(app), "turn ended")
+            blocks = list(app.chat.transcript.query(ThinkingBlock))
+            assert len(blocks) == 1, wire
+            assert "options" in blocks[0].body.text and blocks[0].collapsed
+            order = [type(c).__name__ for c in app.chat.transcript.cells()]
+            assert order.index("ThinkingBlock") < order.index("AssistantMessage"), (wire, order)

@@ -59,6 +59,9 @@ class TranscriptRenderer:
     hooks: RendererHooks
     answer: AssistantMessage | None = None
     thinking: ThinkingBlock | None = None
+    unclaimed: list[ThinkingBlock] = field(default_factory=list)
+    """Thinking blocks of this response streamed from deltas whose reasoning item has not arrived yet
+    (Chat Completions sends the item after the answer): the item finishes one of them, never a new one."""
     commands: dict[str, CommandCell] = field(default_factory=dict)
     patches: dict[str, PatchCell] = field(default_factory=dict)
     plan: PlanCell | None = None
@@ -80,11 +83,13 @@ class TranscriptRenderer:
             assert isinstance(event, ev.AgentReasoningDelta)
             if self.thinking is None or self.thinking.finished_after is not None:
                 self.thinking = ThinkingBlock()
+                self.unclaimed.append(self.thinking)
                 await self._add_shown(self.thinking)
             await self.thinking.write(event.text, event.section_break)
         else:
             if kind not in _RESPONSE_EVENTS and (self.shown or self.reconnect is not None):
                 self.shown.clear()  # the response is over: what it showed stays
+                self.unclaimed.clear()
                 self.reconnect = None
             handler = _HANDLERS.get(kind)
             if handler is not None:
@@ -136,8 +141,13 @@ class TranscriptRenderer:
 
     async def _reasoning(self, event: ev.AgentReasoning) -> None:
         if self.thinking is None:
+            if self.unclaimed:  # streamed earlier and already closed by the answer: the same block
+                await self.unclaimed.pop(0).body.finish(event.text)
+                return
             self.thinking = ThinkingBlock()
             await self._add_shown(self.thinking)
+        elif self.thinking in self.unclaimed:
+            self.unclaimed.remove(self.thinking)
         await self._end_thinking(event.text)
 
     async def _reset(self, event: ev.StreamReset) -> None:
@@ -147,6 +157,7 @@ class TranscriptRenderer:
             if widget.is_attached:
                 await widget.remove()
         self.shown.clear()
+        self.unclaimed.clear()
         self.answer = None
         self.thinking = None
         if self.reconnect is not None and self.reconnect.is_attached:
