@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from codex_py.config import CliOverrides, load_config
@@ -198,19 +199,21 @@ async def test_esc_stops_a_running_command_at_once(fake_provider: FakeProvider, 
         assert any("interrupted" in n.message for n in app.chat.transcript.query(Notice))
 
 
-async def test_one_thinking_block_per_reasoning_item_on_every_wire(fake_provider: FakeProvider, tmp_path: Path) -> None:
+@pytest.mark.parametrize("wire", ["responses", "chat", "messages"])
+async def test_one_thinking_block_per_reasoning_item_on_every_wire(
+    fake_provider: FakeProvider, tmp_path: Path, wire: str
+) -> None:
     """Chat Completions delivers the reasoning item after the answer: it completes the block that
     streamed, instead of adding a second finished 'Thought' block after the answer."""
-    for wire in ("responses", "chat", "messages"):
-        fake_provider.script(Reply(reasoning="weighing the **options**", text="Pick the second."))
-        app = make_app(fake_provider, tmp_path, wire=wire)
-        async with app.run_test(size=(100, 40)) as pilot:
-            await wait_for(pilot, lambda: app.session is not None, "session started")
-            await send(pilot, app, "which?")
-            await wait_for(pilot, lambda: answers(app) == ["Pick the second."], f"answer on {wire}")
-            await wait_for(pilot, idle(app), "turn ended")
-            blocks = list(app.chat.transcript.query(ThinkingBlock))
-            assert len(blocks) == 1, wire
-            assert "options" in blocks[0].body.text and blocks[0].collapsed
-            order = [type(c).__name__ for c in app.chat.transcript.cells()]
-            assert order.index("ThinkingBlock") < order.index("AssistantMessage"), (wire, order)
+    fake_provider.script(Reply(reasoning="weighing the **options**", text="Pick the second."))
+    app = make_app(fake_provider, tmp_path, wire=wire)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "which?")
+        await wait_for(pilot, lambda: answers(app) == ["Pick the second."], f"answer on {wire}")
+        await wait_for(pilot, idle(app), "turn ended")
+        blocks = list(app.chat.transcript.query(ThinkingBlock))
+        assert len(blocks) == 1
+        assert "options" in blocks[0].body.text and blocks[0].collapsed
+        order = [type(c).__name__ for c in app.chat.transcript.cells()]
+        assert order.index("ThinkingBlock") < order.index("AssistantMessage"), order
