@@ -156,3 +156,20 @@ async def test_compact_summarizes_and_a_failure_names_the_next_step(
         await wait_for(pilot, lambda: last_notice(app).kind == "error", "compaction error")
         notice = last_notice(app)
         assert notice.message.startswith("/compact failed:") and notice.hint and "internal error" not in notice.message
+
+
+async def test_new_and_resume_start_the_token_count_afresh(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    from tests.support import Usage
+
+    fake_provider.script(Reply(text="Counted.", usage=Usage(input_tokens=12_000, output_tokens=345)))
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        first = app.session.session_id if app.session else ""
+        await send(pilot, app, "count")
+        await wait_for(pilot, idle(app), "turn")
+        assert app.chat.status_bar.info.tokens == 12_345
+        await send(pilot, app, "/new")
+        await wait_for(pilot, lambda: app.session is not None and app.session.session_id != first, "new session")
+        assert app.chat.status_bar.info.tokens == 0
+        assert "12k tokens" not in app.chat.status_bar.info.render_line()

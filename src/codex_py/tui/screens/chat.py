@@ -251,6 +251,7 @@ class ChatScreen(Screen[None]):
     def session_ready(self) -> None:
         """The app has a session: draw a resumed conversation, send what was queued meanwhile."""
         session = self.codex.session
+        self._usage_event = None  # the last turn's usage belonged to the previous session
         if session is not None:
             self.show_header()
             self.call_later(self.transcript.show_history, session.session_id, list(session.history))
