@@ -364,6 +364,9 @@ async def cmd_help(screen: ChatScreen, args: str) -> None:
         "enter send · shift+enter / ctrl+j newline · ↑/↓ history · ctrl+r search history · @ file · esc interrupt",
         "!command runs it in the shell (sandboxed); its output is shown to the model with your next message",
         "ctrl+c clear (twice: quit) · ctrl+d quit on empty input · enter on a command cell shows its output",
+        "pgup/pgdn page · shift+↑/↓ line · home/end (empty input) top/bottom · mouse wheel scrolls",
+        "select text: hold shift (option in iTerm2, fn in Terminal.app) and drag; /copy copies the last answer",
+        "shift+tab focuses a cell (enter shows its output); typing or esc goes back to the input",
     ]
     screen.notice("\n".join(lines), "info")
 

@@ -39,7 +39,7 @@ def run_tui(
 
     app = CodexApp(config, prompt=prompt or None, resume=resume, paths=paths)
     inline = no_alt_screen or not config.tui.alt_screen
-    code = app.run(inline=inline, mouse=False)
+    code = app.run(inline=inline, mouse=not inline)  # the wheel scrolls; inline keeps the terminal's own
     if inline and app.scrollback:
         from rich.console import Console
 

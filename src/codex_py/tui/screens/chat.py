@@ -18,6 +18,7 @@ from codex_py.tui.bridge import AgentEvents, EventBridge
 from codex_py.tui.files import list_files
 from codex_py.tui.history import HistoryCursor, append_history, load_history
 from codex_py.tui.renderer import RendererHooks, TranscriptRenderer
+from codex_py.tui.widgets.below_hint import NewOutputHint
 from codex_py.tui.widgets.completion import Candidate, CompletionList
 from codex_py.tui.widgets.composer import Composer
 from codex_py.tui.widgets.notice import Notice, NoticeKind
@@ -47,12 +48,23 @@ class ChatScreen(Screen[None]):
     """Owns the transcript and the turn worker; the app owns the session."""
 
     CSS_PATH = "chat.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "interrupt", "Interrupt the turn", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "interrupt", "Interrupt the turn", show=False),
+        # the composer always has the focus: these scroll the transcript from there (priority beats the
+        # TextArea's own page/selection keys; home/end only with an empty composer, see check_action)
+        Binding("pageup,shift+pageup", "scroll_transcript('page_up')", show=False, priority=True),
+        Binding("pagedown,shift+pagedown", "scroll_transcript('page_down')", show=False, priority=True),
+        Binding("shift+up", "scroll_transcript('up')", show=False, priority=True),
+        Binding("shift+down", "scroll_transcript('down')", show=False, priority=True),
+        Binding("home", "scroll_transcript('home')", show=False, priority=True),
+        Binding("end", "scroll_transcript('end')", show=False, priority=True),
+    ]
 
     def __init__(self, line_budget: int = 4000) -> None:
         super().__init__()
         self.transcript = Transcript(line_budget, id="transcript")
         self.working = WorkingIndicator(id="working")
+        self.below_hint = NewOutputHint(id="below-hint")
         self.popup = CompletionList(id="completion")
         self.status_bar = StatusBar(id="status")
         self.history = HistoryCursor([])
@@ -89,6 +101,7 @@ class ChatScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield self.transcript
         with BottomPane(id="bottom"):
+            yield self.below_hint
             yield self.working
             yield self.popup
             yield self.composer
@@ -107,6 +120,57 @@ class ChatScreen(Screen[None]):
         self.composer.focus()
         self._load_history()
         self.refresh_status()
+        self.watch(self.transcript, "scroll_y", self._scrolled, init=False)
+
+    # --- reading: scrolling from the composer, focus always back to it ---------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Home/End scroll only when the composer is empty (else they move its cursor)."""
+        if action == "scroll_transcript" and parameters and parameters[0] in ("home", "end"):
+            return not self.composer.text and self.focused is self.composer
+        return True
+
+    def action_scroll_transcript(self, how: str) -> None:
+        """Scroll the conversation: a page, a line, or to either end."""
+        transcript = self.transcript
+        if how == "page_up":
+            transcript.scroll_page_up(animate=False)
+        elif how == "page_down":
+            transcript.scroll_page_down(animate=False)
+        elif how == "up":
+            transcript.scroll_relative(y=-1, animate=False)
+        elif how == "down":
+            transcript.scroll_relative(y=1, animate=False)
+        elif how == "home":
+            transcript.scroll_home(animate=False)
+        else:
+            transcript.scroll_end(animate=False)
+        self.call_after_refresh(self._sync_hint)  # an anchored scroll to the end sets scroll_y unwatched
+
+    def _at_end(self) -> bool:
+        transcript = self.transcript
+        return transcript.scroll_y >= transcript.max_scroll_y - 1
+
+    def _scrolled(self, _y: float) -> None:
+        self._sync_hint()
+
+    def _sync_hint(self, output: bool = False) -> None:
+        """Hide the new-output hint at the bottom; show it when output arrived while the user reads further up."""
+        if self._at_end():
+            if self.below_hint.active:
+                self.below_hint.show(False)
+        elif output and self.transcript.max_scroll_y > 0:
+            self.below_hint.show(True)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that reached the screen while a cell has the focus: typing goes to the composer."""
+        if self.focused is self.composer or not event.is_printable or event.character is None:
+            return
+        if self.focused is not None and self.transcript not in self.focused.ancestors:
+            return
+        event.stop()
+        event.prevent_default()
+        self.composer.focus()
+        self.composer.insert(event.character)
 
     @work(thread=True, exit_on_error=False)
     def _load_history(self) -> None:
@@ -144,6 +208,7 @@ class ChatScreen(Screen[None]):
         handle = self.renderer.handle
         for event in message.events:
             await handle(event)
+        self.call_after_refresh(self._sync_hint, True)
 
     def ask_approval(self, request: ApprovalRequest) -> None:
         """Show the approval modal; its answer resolves the request's future."""
@@ -267,7 +332,9 @@ class ChatScreen(Screen[None]):
         self.call_later(self.transcript.set_header, SessionHeader(header_info(app.config, app.session)))
 
     def action_interrupt(self) -> None:
-        """Esc: stop the turn at once (the stream and any running command)."""
+        """Esc: stop the turn at once (the stream and any running command); focus goes back to the composer."""
+        if self.focused is not self.composer:
+            self.composer.focus()
         if self.busy and self.turn_worker is not None:
             self.turn_worker.cancel()
             self.queued.clear()
