@@ -173,3 +173,39 @@ async def test_new_and_resume_start_the_token_count_afresh(fake_provider: FakePr
         await wait_for(pilot, lambda: app.session is not None and app.session.session_id != first, "new session")
         assert app.chat.status_bar.info.tokens == 0
         assert "12k tokens" not in app.chat.status_bar.info.render_line()
+
+
+async def test_model_picker_lists_what_a_custom_server_serves(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    """A custom provider's /model lists the server's models (GET /models), not the built-in catalog."""
+    fake_provider.models = ["qwen3-coder:30b", "llama3.3:70b"]
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "/model")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "model picker")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        values = [value for value, _, _ in picker.choices]
+        assert values == ["gpt-fake", "llama3.3:70b", "qwen3-coder:30b"]  # the current model first
+        assert not any(v.startswith(("gpt-5", "claude")) for v in values)
+        await pilot.press("down", "down", "enter")
+        await wait_for(pilot, lambda: app.config.model == "qwen3-coder:30b", "model chosen")
+        assert fake_provider.requests[-1].path.endswith("/models")
+
+
+async def test_model_picker_says_why_a_server_list_failed(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        providers = dict(app.config.model_providers)
+        providers["fake"] = replace(providers["fake"], base_url="http://127.0.0.1:9/v1")  # nothing listens
+        app.apply_config(replace(app.config, model_providers=providers))
+        await send(pilot, app, "/model")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "model picker")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        assert [value for value, _, _ in picker.choices] == ["gpt-fake"]
+        assert "could not list the models" in last_notice(app).message
+        assert "/model NAME" in last_notice(app).hint

@@ -99,7 +99,7 @@ async def cmd_model(screen: ChatScreen, args: str) -> None:
 
     async def flow() -> None:
         config = screen.codex.config
-        models = catalog_models(config.provider.auth)
+        models = await provider_models(screen)
         if config.model and config.model not in models:
             models.insert(0, config.model)
         model = await _pick(screen, "Model", [(m, m, "") for m in models], config.model)
@@ -117,6 +117,35 @@ async def cmd_model(screen: ChatScreen, args: str) -> None:
         _set_model(screen, model, effort)
 
     _run_in_worker(screen, flow())
+
+
+async def provider_models(screen: ChatScreen) -> list[str]:
+    """The models to offer: the catalog for OpenAI and Anthropic, else what the server lists
+    (``GET /models``: Ollama, LM Studio, vLLM, OpenRouter... serve the OpenAI shape)."""
+    config = screen.codex.config
+    provider = config.provider
+    if provider.auth in ("openai", "anthropic"):
+        return catalog_models(provider.auth)
+    import httpx
+
+    from codex_py.errors import CodexPyError
+    from codex_py.login.resolve import resolve_provider_auth
+    from codex_py.providers.catalog import list_models
+
+    session = screen.codex.session
+    try:
+        found = resolve_provider_auth(config, provider, session_id=session.session_id if session else "")
+        return await list_models(provider, found.auth, found.base_url)
+    except httpx.HTTPStatusError as exc:
+        reason = f"HTTP {exc.response.status_code} from {exc.request.url.copy_with(query=None)}"
+    except (CodexPyError, httpx.HTTPError, ValueError) as exc:
+        reason = str(exc) or type(exc).__name__
+    screen.notice(
+        f"could not list the models of {provider.name or config.model_provider} ({reason})",
+        "warning",
+        "type /model NAME to choose one by name",
+    )
+    return []
 
 
 def _efforts(screen: ChatScreen, model: str) -> tuple[str, ...]:
