@@ -5,6 +5,8 @@ code, no text reported twice after a retried stream, a resumable rollout and no 
 
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import subprocess
@@ -115,7 +117,7 @@ def test_retried_stream_reports_one_message_in_json(
     items = [e["item"] for e in got if e["type"] == "item.completed"]
     assert items == [{"id": "item_0", "type": "agent_message", "text": "All good now."}]
     errors = [e for e in got if e["type"] == "error"]
-    assert len(errors) == 1 and errors[0]["message"].startswith("Reconnecting... 1/2 (Fake reported an error")
+    assert len(errors) == 1 and errors[0]["message"].startswith("Reconnecting... 1/2 in 0.2s (Fake reported an error")
     assert got[-1]["type"] == "turn.completed"
 
 
@@ -143,11 +145,11 @@ def test_request_retry_is_announced_not_silent(
     assert out.returncode == 0, out.stderr
     assert out.stdout == "All good now.\n"
     notes = [line for line in out.stderr.splitlines() if line.startswith("Reconnecting")]
-    assert len(notes) == 1 and notes[0].startswith("Reconnecting... 1/1 (Fake returned HTTP 429"), out.stderr
+    assert len(notes) == 1 and notes[0].startswith("Reconnecting... 1/1 in 0.2s (Fake returned HTTP 429"), out.stderr
     assert "restarts below" not in notes[0]  # nothing was shown yet
     got = json_events(exec_run("--json", "do it", cwd=workdir))
     assert [e["type"] for e in got[1:]] == ["turn.started", "error", "item.completed", "turn.completed"]
-    assert got[2]["message"].startswith("Reconnecting... 1/1 (Fake returned HTTP 529")
+    assert got[2]["message"].startswith("Reconnecting... 1/1 in 0.2s (Fake returned HTTP 529")
 
 
 @pytest.mark.parametrize("wire", WIRES)
@@ -163,7 +165,7 @@ def test_undecodable_stream_names_provider_and_next_step(isolated_home: Path, wo
         server.close()
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
-    assert lines[0].startswith("Reconnecting... 1/1 (Fake: stream closed before")
+    assert re.match(r"Reconnecting\.\.\. 1/1 in [0-9.]+s \(Fake: stream closed before", lines[0])
     assert lines[1].startswith("error: Fake: stream closed before")
     assert (
         lines[2]
@@ -287,7 +289,7 @@ async def test_tui_retry_takes_back_the_partial_answer(fake_provider: FakeProvid
         await wait_for(pilot, idle(app), "turn over")
         warnings = [n.message for n in app.chat.transcript.query(Notice) if n.kind == "warning"]
         assert len(warnings) == 1, warnings  # one notice, counting the attempts in place
-        assert warnings[0].startswith("Reconnecting... 2/3 (")
+        assert warnings[0].startswith("Reconnecting... 2/3 in 0.4s (")
 
 
 async def test_tui_hint_names_slash_commands(fake_provider: FakeProvider, tmp_path: Path) -> None:

@@ -269,11 +269,12 @@ class Session:
                 elif type(event) is StreamRestart:
                     pending.clear()
                     partial.clear()
+                    wait = f"{event.delay_s:.1f}".removesuffix(".0")
                     emit(
                         StreamReset(
                             event.attempt,
                             event.max_attempts,
-                            f"Reconnecting... {event.attempt}/{event.max_attempts} ({event.reason})",
+                            f"Reconnecting... {event.attempt}/{event.max_attempts} in {wait}s ({event.reason})",
                         )
                     )
                 elif type(event) is RateLimits:
