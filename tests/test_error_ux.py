@@ -5,10 +5,9 @@ code, no text reported twice after a retried stream, a resumable rollout and no 
 
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
