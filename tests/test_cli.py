@@ -80,8 +80,27 @@ def test_unknown_login_action_exits_2() -> None:
 
 
 def test_resume_of_an_unknown_session_exits_2_before_the_app_opens(isolated_home: Path, tmp_path: Path) -> None:
-    out = run("resume", "no-such-id", cwd=tmp_path)
+    import os
+
+    def on_a_terminal(*args: str) -> subprocess.CompletedProcess[str]:
+        master, terminal = os.openpty()  # without a terminal the app refuses first (tests/test_no_tty.py)
+        try:
+            return subprocess.run(
+                [sys.executable, "-m", "codex_py", *args],
+                stdin=terminal,
+                stdout=terminal,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=tmp_path,
+                env={**os.environ, "TERM": "xterm-256color"},
+                timeout=60,
+            )
+        finally:
+            os.close(master)
+            os.close(terminal)
+
+    out = on_a_terminal("resume", "no-such-id")
     assert out.returncode == 2
     assert "no recorded session matches 'no-such-id'" in out.stderr and "codex-py sessions" in out.stderr
-    out = run("resume", "--last", cwd=tmp_path)
+    out = on_a_terminal("resume", "--last")
     assert out.returncode == 2 and "no recorded session" in out.stderr

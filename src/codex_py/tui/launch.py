@@ -12,6 +12,44 @@ if TYPE_CHECKING:
     from codex_py.cli import ResumeTarget
     from codex_py.config import CliOverrides
 
+MIN_COLUMNS, MIN_ROWS = 40, 10
+"""Below this the composer, status bar and a few transcript lines no longer fit (80x24 is comfortable)."""
+
+NEEDS_TERMINAL = (
+    "codex-py: the interactive app needs a terminal; "
+    'for scripts use `codex-py exec "…"` (stdin is read as the prompt)'
+)
+
+
+def terminal_problem() -> str | None:
+    """Why the app cannot draw here (one line for stderr), or None when stdin and stdout are a usable terminal.
+
+    Without a terminal Textual would write screen-drawing sequences into the pipe and never exit.
+    """
+    import os
+
+    try:
+        interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        interactive = False
+    if not interactive:
+        return NEEDS_TERMINAL
+    if os.environ.get("TERM", "").lower() == "dumb":
+        return (
+            "codex-py: TERM=dumb cannot draw the interactive app; set TERM (e.g. TERM=xterm-256color) "
+            'or use `codex-py exec "…"`'
+        )
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except OSError:
+        return None  # size unknown: let the app try
+    if 0 < size.columns < MIN_COLUMNS or 0 < size.lines < MIN_ROWS:
+        return (
+            f"codex-py: the terminal is {size.columns}x{size.lines}; the interactive app needs at least "
+            f'{MIN_COLUMNS}x{MIN_ROWS}: enlarge the window, or use `codex-py exec "…"`'
+        )
+    return None
+
 
 def run_tui(
     cli: CliOverrides,
@@ -20,7 +58,11 @@ def run_tui(
     no_alt_screen: bool = False,
     resume: ResumeTarget | None = None,
 ) -> int:
-    """Run the interactive app until the user quits; returns the exit code."""
+    """Run the interactive app until the user quits; returns the exit code (2: no usable terminal)."""
+    problem = terminal_problem()
+    if problem is not None:
+        sys.stderr.write(problem + "\n")
+        return 2
     from codex_py.config import load_config, resolve_paths
     from codex_py.session.logs import setup_logging
 
