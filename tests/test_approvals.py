@@ -157,7 +157,7 @@ def decide(
         sandbox=sandbox,
         sandbox_available=available,
         escalation_requested=escalate,
-        approved_prefixes=approved,
+        approved_commands=approved,
     )
 
 
@@ -199,12 +199,16 @@ def test_without_a_working_sandbox_every_command_asks(policy: str, expected: str
     assert decide(BUILD, policy, FULL, available=False) == ("ask" if policy == "untrusted" else "run")
 
 
-def test_session_approved_prefixes_run_without_asking() -> None:
-    approved = (("make",),)
+def test_session_approved_commands_run_without_asking_exact_argv_only() -> None:
+    approved = (("make", "build"), ("rm", "-rf", "build"))
     assert decide(["make", "build"], "untrusted", approved=approved) == "run"
     assert decide(["make", "build"], "untrusted", available=False, approved=approved) == "run"
-    assert decide(["rm", "-rf", "x"], "untrusted", approved=approved) == "ask"
-    assert decide(["rm", "-rf", "x"], "untrusted", approved=((),)) == "ask"  # an empty prefix approves nothing
+    assert decide(["rm", "-rf", "build"], "on-request", approved=approved) == "run"
+    # not a prefix (Codex): neither a longer command nor a shorter one nor the first word
+    assert decide(["rm", "-rf", "build", "src", ".git"], "on-request", approved=approved) == "ask"
+    assert decide(["make", "build", "install"], "untrusted", approved=approved) == "ask"
+    assert decide(["make"], "untrusted", approved=approved) == "ask"
+    assert decide(["rm", "-rf", "x"], "untrusted", approved=((),)) == "ask"  # an empty argv approves nothing
 
 
 def test_escalation_refusal_text_matches_codex() -> None:

@@ -43,7 +43,8 @@ class ToolRunner:
     sink: EventSink
     ask: Ask
     interactive: bool
-    approved_prefixes: set[tuple[str, ...]] = field(default_factory=set)
+    approved_commands: set[tuple[str, ...]] = field(default_factory=set)
+    """Approved "for the session": whole argvs, and ("apply_patch", path) per file (exact matches only)."""
     _policy: Any = None
 
     @property
@@ -122,12 +123,12 @@ class ToolRunner:
             sandbox=self.policy,
             sandbox_available=sandbox_available,
             escalation_requested=escalate,
-            approved_prefixes=self.approved_prefixes,
+            approved_commands=self.approved_commands,
         )
-        if verdict == "run" and outside and not _approved(argv, self.approved_prefixes):
+        if verdict == "run" and outside and not _approved(argv, self.approved_commands):
             verdict = "ask"
         # a command approved for the session that asks to escalate runs outside the sandbox again
-        unsandboxed = verdict == "run" and escalate and _approved(argv, self.approved_prefixes)
+        unsandboxed = verdict == "run" and escalate and _approved(argv, self.approved_commands)
         if verdict == "reject":
             why = escalation_refusal(self.config.approval_policy) if escalate else "rejected by the approval policy"
             return self._declined_command(call, argv, workdir, why)
@@ -218,7 +219,7 @@ class ToolRunner:
         ]
         paths = [c.path for c in planned] + [c.move_to for c in planned if c.move_to]
         verdict = assess_patch(paths, policy=self.config.approval_policy, sandbox=self.policy)
-        if verdict != "run" and all(_approved(("apply_patch", str(p)), self.approved_prefixes) for p in paths):
+        if verdict != "run" and all(_approved(("apply_patch", str(p)), self.approved_commands) for p in paths):
             verdict = "run"
         if verdict == "reject":
             refusal = "rejected by the approval policy"
@@ -278,9 +279,9 @@ class ToolRunner:
         result = await self.ask(ApprovalRequest(call.call_id, kind, reason, argv, changes))
         if result.decision is Decision.APPROVE_SESSION:
             if argv is not None:
-                self.approved_prefixes.add(tuple(argv))
+                self.approved_commands.add(tuple(argv))
             for key in session_keys or []:
-                self.approved_prefixes.add(key)
+                self.approved_commands.add(key)
             return None
         if result.decision is Decision.APPROVE:
             return None
@@ -317,6 +318,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def _approved(argv: tuple[str, ...] | list[str], prefixes: set[tuple[str, ...]]) -> bool:
-    key = tuple(argv)
-    return any(key[: len(p)] == p for p in prefixes)
+def _approved(argv: tuple[str, ...] | list[str], approved: set[tuple[str, ...]]) -> bool:
+    """Codex's meaning: only the exact command (whole argv) approved for the session; approving
+    ``rm -rf build`` does not approve ``rm -rf build src``."""
+    return tuple(argv) in approved

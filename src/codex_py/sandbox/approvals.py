@@ -33,20 +33,19 @@ def assess_command(
     sandbox: SandboxPolicy,
     sandbox_available: bool,
     escalation_requested: bool,
-    approved_prefixes: Collection[tuple[str, ...]],
+    approved_commands: Collection[tuple[str, ...]],
 ) -> Verdict:
     """Decide a shell command: "run" (sandboxed when there is a sandbox), "ask" the user first, or "reject".
 
     Order: an escalation request outside ``on-request`` is refused (Codex); a command the user approved
-    for the session (by prefix) runs; an escalation request in a restricted sandbox asks; with no working
+    for the session (the exact argv) runs; an escalation request in a restricted sandbox asks; with no working
     sandbox every command asks (``never``: refused); known-safe commands run; ``rm -f``/``-rf`` asks
     (``never``: refused in a sandbox, run under full access); ``untrusted`` asks for the rest; others run it.
     """
     restricted = sandbox.mode != "danger-full-access"
     if escalation_requested and policy != "on-request":
         return "reject"
-    key = tuple(argv)
-    if any(key[: len(prefix)] == tuple(prefix) for prefix in approved_prefixes if prefix):
+    if tuple(argv) in approved_commands:  # the exact argv, not a prefix (Codex)
         return "run"
     if escalation_requested and restricted:
         return "ask"
