@@ -209,3 +209,52 @@ async def test_model_picker_says_why_a_server_list_failed(fake_provider: FakePro
         assert [value for value, _, _ in picker.choices] == ["gpt-fake"]
         assert "could not list the models" in last_notice(app).message
         assert "/model NAME" in last_notice(app).hint
+
+
+async def test_status_and_help_columns_line_up_and_resume_shows_ages(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    import re
+
+    from codex_py.tui.commands import age
+
+    fake_provider.script(Reply(text="Noted."))
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        for command, first, other in (("/status", "Model:", "Provider:"), ("/help", "/model", "/status")):
+            await send(pilot, app, command)
+            await pilot.pause()
+            notice = last_notice(app)
+            lines = [notice.render_line(y).text for y in range(notice.size.height)]
+            start = next(line for line in lines if first in line)
+            later = next(line for line in lines if other in line)
+            assert start.index(first) == later.index(other), lines
+            cols = {m.end() for line in lines if (m := re.match(r"(?:• |  )/[a-z]+ +", line))}
+            assert command != "/help" or len(cols) == 1, lines
+
+        first = app.session.session_id if app.session else ""
+        await send(pilot, app, "remember this")
+        await wait_for(pilot, idle(app), "turn")
+        await send(pilot, app, "/new")
+        await wait_for(pilot, lambda: app.session is not None and app.session.session_id != first, "new session")
+        await send(pilot, app, "/resume")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "session picker")
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        description = next(d for value, _, d in picker.choices if value == first)
+        assert description.startswith("just now · gpt-fake · ")
+    ages = [age(s) for s in (5, 61, 7200, 3 * 86400, 30 * 86400)]
+    assert ages == ["just now", "1m ago", "2h ago", "3d ago", "4w ago"]
+
+
+async def test_shell_mode_is_visibly_marked(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        composer = app.chat.composer
+        await pilot.press("!", "l", "s")
+        await pilot.pause()
+        assert composer.has_class("-shell") and "shell command" in str(composer.border_title)
+        await pilot.press("home", "delete")
+        await pilot.pause()
+        assert not composer.has_class("-shell") and not composer.border_title

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -271,8 +272,13 @@ async def cmd_resume(screen: ChatScreen, args: str) -> None:
             if not sessions:
                 screen.notice("no recorded sessions yet", "info")
                 return
+            now = time.time()
             choices = [
-                (s.id, " ".join(s.first_prompt.split())[:60] or "(no prompt)", f"{s.model} · {s.id[:8]}")
+                (
+                    s.id,
+                    " ".join(s.first_prompt.split())[:60] or "(no prompt)",
+                    f"{age(now - s.updated)} · {s.model} · {s.id[:8]}",
+                )
                 for s in sessions[:50]
             ]
             picked = await _pick(screen, "Resume a session", choices, None)
@@ -284,6 +290,14 @@ async def cmd_resume(screen: ChatScreen, args: str) -> None:
         screen.codex.start_session(ResumeTarget(choice))
 
     _run_in_worker(screen, flow())
+
+
+def age(seconds: float) -> str:
+    """``just now``, ``5m ago``, ``3h ago``, ``2d ago``, ``7w ago``."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return "just now"
 
 
 async def cmd_compact(screen: ChatScreen, args: str) -> None:

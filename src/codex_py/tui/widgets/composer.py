@@ -19,6 +19,7 @@ NEWLINE_KEYS = ("shift+enter", "ctrl+j")
 _AT_TOKEN = re.compile(r"(?:^|\s)@(\S*)$")
 PLACEHOLDER = "Ask codex-py anything  (/ commands · @ files · ! shell · ctrl+r history)"
 SEARCH_TITLE = "history search · enter takes · esc cancels"
+SHELL_TITLE = "! shell command · runs sandboxed, no model call"
 SEARCH_LABEL_WIDTH = 72
 
 
@@ -36,6 +37,8 @@ class Composer(TextArea):
     }
     Composer:focus { border: round $primary; }
     Composer.-searching { border: round $accent; }
+    Composer.-shell { border: round $warning; }
+    Composer.-shell > .text-area--cursor-line { color: $warning; }
     """
 
     @dataclass
@@ -128,7 +131,11 @@ class Composer(TextArea):
 
     # --- completion ----------------------------------------------------------------------
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        """Refresh the popup for the token being typed."""
+        """Refresh the popup for the token being typed; mark shell mode (``!cmd``)."""
+        shell = not self.searching and self.text.startswith("!")
+        if shell != self.has_class("-shell"):
+            self.set_class(shell, "-shell")
+            self.border_title = SHELL_TITLE if shell else None
         self.update_completion()
 
     def update_completion(self) -> None:

@@ -38,6 +38,8 @@ class Notice(Static):
 
 def _content(message: str, kind: NoticeKind, hint: str) -> Content:
     mark, style = _MARK[kind]
+    if mark and "\n" in message:  # continuation lines start under the first one's text: columns line up
+        message = message.replace("\n", "\n" + " " * len(mark))
     parts: list[str | tuple[str, str]] = [(mark, style), (message, "$text-error" if kind == "error" else "")]
     if hint:
         parts.append(("\n  → " + hint, "italic"))
