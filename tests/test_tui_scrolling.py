@@ -112,3 +112,42 @@ async def test_typing_on_a_focused_cell_goes_to_the_composer_and_esc_returns(
         await pilot.press("escape")
         await pilot.pause()
         assert app.focused is chat.composer and chat.composer.text == "hi"
+
+
+async def test_ctrl_t_opens_the_whole_conversation_with_search(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    from codex_py.tui.screens.pager import PagerScreen
+
+    fake_provider.script(
+        Reply(reasoning="think about needles", text="First answer about a needle."),
+        Reply(text=LONG + "\n\nAnother needle at the end."),
+    )
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "one")
+        await wait_for(pilot, idle(app), "first turn")
+        await send(pilot, app, "two")
+        await wait_for(pilot, idle(app), "second turn")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        pager = app.screen
+        assert isinstance(pager, PagerScreen)
+        for expected in ("› one", "First answer about a needle.", "think about needles", "Another needle at the end."):
+            assert expected in pager.text, expected
+        await pilot.press("slash", *"NEEDLE", "enter")
+        await pilot.pause()
+        first = pager.view.selected_text
+        assert first.lower() == "needle" and "match 1 of 3" in str(pager.status.render())
+        await pilot.press("n")
+        await pilot.press("n")
+        await pilot.pause()
+        assert "match 3 of 3" in str(pager.status.render())
+        row = pager.view.selection.start[0]
+        assert "Another needle" in pager.view.document.get_line(row)
+        assert pager.view.scroll_offset.y > 0  # scrolled to the match near the end
+        await pilot.press("N")
+        await pilot.pause()
+        assert "match 2 of 3" in str(pager.status.render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.chat and app.focused is app.chat.composer

@@ -58,6 +58,7 @@ class ChatScreen(Screen[None]):
         Binding("shift+down", "scroll_transcript('down')", show=False, priority=True),
         Binding("home", "scroll_transcript('home')", show=False, priority=True),
         Binding("end", "scroll_transcript('end')", show=False, priority=True),
+        Binding("ctrl+t", "pager", "Transcript", show=False, priority=True),
     ]
 
     def __init__(self, line_budget: int = 4000) -> None:
@@ -145,6 +146,12 @@ class ChatScreen(Screen[None]):
         else:
             transcript.scroll_end(animate=False)
         self.call_after_refresh(self._sync_hint)  # an anchored scroll to the end sets scroll_y unwatched
+
+    def action_pager(self) -> None:
+        """Ctrl+T: the whole conversation in a full-screen pager with search."""
+        from codex_py.tui.screens.pager import PagerScreen
+
+        self.app.push_screen(PagerScreen(self.transcript.full_text()))
 
     def _at_end(self) -> bool:
         transcript = self.transcript

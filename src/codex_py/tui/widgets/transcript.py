@@ -254,6 +254,26 @@ class Transcript(VerticalScroll, can_focus=False):
                 out.append(Text(text))
         return out
 
+    def full_text(self) -> str:
+        """The conversation as plain text for the Ctrl+T pager: every cell, thinking included."""
+        from codex_py.tui.widgets.thinking import ThinkingBlock
+
+        parts: list[str] = []
+        if self.hidden_turns:
+            hidden = self.hidden_turns
+            parts.append(f"({hidden} earlier turns are not loaded: scroll to the top of the conversation first)")
+        cells = self.cells()
+        if self._header is not None:
+            cells.insert(0, self._header)
+        for cell in cells:
+            plain = getattr(cell, "plain_text", None)
+            text = plain() if plain is not None else ""
+            if isinstance(cell, ThinkingBlock) and cell.body.text:  # its title, then what the model thought
+                text = f"{text}\n" + "\n".join("  " + line for line in cell.body.text.splitlines())
+            if text:
+                parts.append(text)
+        return "\n\n".join(parts) + "\n"
+
     async def clear(self) -> None:
         """Remove every cell (``/new``, ``/resume``)."""
         await self.remove_children()
