@@ -35,6 +35,19 @@ def test_help_lists_contract_commands() -> None:
         assert command in out.stdout
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["-m", "X", "--help"], ["--provider", "ollama", "-h"]])
+def test_help_shows_the_interactive_options(argv: list[str]) -> None:
+    """`codex-py --help` is also the interactive app's help, as in Codex; options before it do not break it."""
+    out = run(*argv)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Usage: codex-py [OPTIONS] [PROMPT]\n       codex-py COMMAND [ARGS]...")
+    for option in ("-m, --model", "--provider", "-a, --ask-for-approval", "-s, --sandbox", "--full-auto"):
+        assert option in out.stdout, option
+    assert "--no-alt-screen" in out.stdout and "-V, --version" in out.stdout and "apply-patch" in out.stdout
+    efforts = out.stdout.split("--reasoning-effort", 1)[1].split("\n", 1)[0]
+    assert all(e in efforts for e in ("none", "minimal", "low", "medium", "high", "xhigh"))
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
@@ -46,6 +59,7 @@ def test_help_lists_contract_commands() -> None:
         (["exec", "--json", "resume", "abc"], ["exec-resume", "--json", "abc"]),
         (["-c", "model=exec", "login", "status"], ["-c", "model=exec", "login", "status"]),
         (["--help"], ["--help"]),
+        (["-m", "o3", "-h"], ["--help"]),
     ],
 )
 def test_rewrite_argv(argv: list[str], expected: list[str]) -> None:

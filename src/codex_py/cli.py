@@ -51,7 +51,7 @@ def rewrite_argv(argv: list[str]) -> list[str]:
     pos = _first_positional(argv)
     if pos is None:
         if any(a in ("--help", "-h") for a in argv):
-            return argv
+            return ["--help"]  # also `codex-py -m X --help`: the root help lists the interactive options
         return ["tui", *argv]
     word = argv[pos]
     if word not in COMMANDS:

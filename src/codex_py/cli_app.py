@@ -42,8 +42,30 @@ def build_app() -> "typer.Typer":
     from typing import Annotated, Any, Optional
 
     import typer
+    from typer.core import TyperGroup
+
+    class RootGroup(TyperGroup):
+        """``codex-py --help`` also lists the interactive app's prompt and options (the hidden ``tui``
+        command receives ``codex-py [OPTIONS] [PROMPT]``), like ``codex --help``."""
+
+        def format_usage(self, ctx: Any, formatter: Any) -> None:
+            formatter.write_usage("codex-py", "[OPTIONS] [PROMPT]")
+            formatter.write("       codex-py COMMAND [ARGS]...\n")
+
+        def format_options(self, ctx: Any, formatter: Any) -> None:
+            tui = self.get_command(ctx, "tui")
+            if tui is None:
+                super().format_options(ctx, formatter)
+                return
+            tui_ctx = type(ctx)(tui, info_name="codex-py", parent=None, help_option_names=["-h", "--help"])
+            tui.format_options(tui_ctx, formatter)
+            version = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.name == "version"]
+            with formatter.section("Other options"):
+                formatter.write_dl([r for r in version if r is not None])
+            self.format_commands(ctx, formatter)
 
     app = typer.Typer(
+        cls=RootGroup,
         name="codex-py",
         help="codex-py: a terminal coding agent for OpenAI, Anthropic and any OpenAI-compatible server.\n\n"
         "Run with no command to open the interactive app (optionally with a first PROMPT).",
@@ -79,7 +101,7 @@ def build_app() -> "typer.Typer":
     ]
     Effort = Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--reasoning-effort", help="minimal | low | medium | high"),
+        typer.Option("--reasoning-effort", help="none | minimal | low | medium | high | xhigh"),
     ]
     Prompt = Annotated[Optional[str], typer.Argument(help="The prompt ('-' reads stdin).")]  # noqa: UP045
     Json = Annotated[bool, typer.Option("--json", help="Print JSON Lines events on stdout.")]
