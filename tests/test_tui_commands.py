@@ -258,3 +258,27 @@ async def test_shell_mode_is_visibly_marked(fake_provider: FakeProvider, tmp_pat
         await pilot.press("home", "delete")
         await pilot.pause()
         assert not composer.has_class("-shell") and not composer.border_title
+
+
+async def test_exit_prints_token_usage_and_how_to_resume(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    from codex_py.tui.launch import exit_summary
+    from tests.support import Usage
+
+    fake_provider.script(
+        Reply(text="One.", usage=Usage(input_tokens=12_000, output_tokens=345, cached_tokens=8_000)),
+        Reply(text="Two.", usage=Usage(input_tokens=13_000, output_tokens=55, reasoning_tokens=20)),
+    )
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        assert app.session is not None
+        assert exit_summary(app.session).splitlines()[0].startswith("Session ")  # nothing used yet: no usage line
+        for text in ("one", "two"):
+            await send(pilot, app, text)
+            await wait_for(pilot, idle(app), "turn")
+        sid = app.session.session_id
+        assert exit_summary(app.session).splitlines() == [
+            "Token usage: total=25,400 input=17,000 (+ 8,000 cached) output=400 (reasoning 20)",
+            f"Session {sid}",
+            f"To continue it: codex-py resume {sid}",
+        ]

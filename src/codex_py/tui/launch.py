@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from codex_py.agent.session import Session
     from codex_py.cli import ResumeTarget
     from codex_py.config import CliOverrides
 
@@ -16,8 +17,7 @@ MIN_COLUMNS, MIN_ROWS = 40, 10
 """Below this the composer, status bar and a few transcript lines no longer fit (80x24 is comfortable)."""
 
 NEEDS_TERMINAL = (
-    "codex-py: the interactive app needs a terminal; "
-    'for scripts use `codex-py exec "…"` (stdin is read as the prompt)'
+    'codex-py: the interactive app needs a terminal; for scripts use `codex-py exec "…"` (stdin is read as the prompt)'
 )
 
 
@@ -91,5 +91,22 @@ def run_tui(
             console.print()
     session = app.session
     if session is not None:
-        sys.stdout.write(f"Session {session.session_id}\nTo continue it: codex-py resume {session.session_id}\n")
+        sys.stdout.write(exit_summary(session))
     return int(code or 0)
+
+
+def exit_summary(session: Session) -> str:
+    """What the terminal keeps after the app closes: the session's token usage (like Codex) and how to resume."""
+    usage = session.usage
+    lines = []
+    if usage.input_tokens or usage.output_tokens:
+        fresh = usage.input_tokens - usage.cached_input_tokens  # Codex counts cached input apart
+        line = f"Token usage: total={usage.input_tokens + usage.output_tokens:,} input={fresh:,}"
+        if usage.cached_input_tokens:
+            line += f" (+ {usage.cached_input_tokens:,} cached)"
+        line += f" output={usage.output_tokens:,}"
+        if usage.reasoning_output_tokens:
+            line += f" (reasoning {usage.reasoning_output_tokens:,})"
+        lines.append(line)
+    lines += [f"Session {session.session_id}", f"To continue it: codex-py resume {session.session_id}"]
+    return "\n".join(lines) + "\n"
