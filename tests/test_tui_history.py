@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from codex_py.cli import ResumeTarget
 from codex_py.protocol.items import AssistantMessage as AssistantItem
 from codex_py.protocol.items import Item, Reasoning, ToolCall, ToolResult
 from codex_py.protocol.items import UserMessage as UserItem
+from codex_py.session.resume import ResumeTarget
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import CommandCell
 from codex_py.tui.widgets.history_cells import ToolHistoryCell, history_cells, split_turns

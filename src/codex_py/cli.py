@@ -76,20 +76,3 @@ def main(argv: list[str] | None = None) -> None:
     app = build_app()
     app(args=rewrite_argv(args), prog_name="codex-py")
 
-
-class ResumeTarget:
-    """Which recorded session to reopen: an id (prefix) or the newest one."""
-
-    __slots__ = ("last", "session_id")
-
-    def __init__(self, session_id: "str | None" = None, last: bool = False) -> None:
-        self.session_id = session_id
-        self.last = last
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ResumeTarget) and (self.session_id, self.last) == (other.session_id, other.last)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ResumeTarget(session_id={self.session_id!r}, last={self.last})"

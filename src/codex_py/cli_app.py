@@ -5,7 +5,7 @@
 import sys
 from typing import TYPE_CHECKING
 
-from codex_py.cli import ResumeTarget
+from codex_py.session.resume import ResumeTarget
 
 if TYPE_CHECKING:
     import typer

@@ -10,8 +10,8 @@ from codex_py.agent.session import Session, new_session_id
 from codex_py.config import Config, resolve_paths
 
 if TYPE_CHECKING:
-    from codex_py.cli import ResumeTarget
     from codex_py.protocol.items import Item
+    from codex_py.session.resume import ResumeTarget
 
 
 async def create_session(

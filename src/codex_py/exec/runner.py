@@ -21,8 +21,8 @@ from codex_py.agent.events import AgentEvent, TurnAborted, TurnCompleted, TurnFa
 
 if TYPE_CHECKING:
     from codex_py.agent.session import Session
-    from codex_py.cli import ResumeTarget
     from codex_py.config import CliOverrides, Config
+    from codex_py.session.resume import ResumeTarget
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 
     from codex_py.agent.events import EventSink
     from codex_py.agent.session import Session
-    from codex_py.cli import ResumeTarget
     from codex_py.config import Config, Paths
+    from codex_py.session.resume import ResumeTarget
 
 SessionFactory = Callable[..., Awaitable["Session"]]
 """``create_session(config, sink, *, interactive, resume)``."""
@@ -133,7 +133,7 @@ class CodexApp(App[int]):
         """What a new session should resume: the live conversation, else what the app was started with."""
         if self.session is None:
             return self.resume
-        from codex_py.cli import ResumeTarget
+        from codex_py.session.resume import ResumeTarget
 
         return ResumeTarget(self.session.session_id)
 

@@ -261,7 +261,7 @@ async def cmd_new(screen: ChatScreen, args: str) -> None:
 
 async def cmd_resume(screen: ChatScreen, args: str) -> None:
     """/resume [ID]: reopen a recorded session."""
-    from codex_py.cli import ResumeTarget
+    from codex_py.session.resume import ResumeTarget
 
     async def flow() -> None:
         choice = args

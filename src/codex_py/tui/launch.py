@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from codex_py.agent.session import Session
-    from codex_py.cli import ResumeTarget
     from codex_py.config import CliOverrides
+    from codex_py.session.resume import ResumeTarget
 
 MIN_COLUMNS, MIN_ROWS = 40, 10
 """Below this the composer, status bar and a few transcript lines no longer fit (80x24 is comfortable)."""
