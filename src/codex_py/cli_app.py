@@ -26,9 +26,11 @@ def _run(fn_path: str, *args: object, **kwargs: object) -> None:
     try:
         code = getattr(importlib.import_module(module), name)(*args, **kwargs)
     except (ConfigError, CodexPyError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        from codex_py.config.redaction import redact_known
+
+        sys.stderr.write(f"error: {redact_known(str(exc), partial=True)}\n")  # never a credential in use
         if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+            sys.stderr.write(f"hint: {redact_known(exc.hint, partial=True)}\n")
         raise typer.Exit(getattr(exc, "exit_code", 2)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None

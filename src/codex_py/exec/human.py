@@ -29,6 +29,7 @@ from codex_py.agent.events import (
     TurnFailed,
     Warning,
 )
+from codex_py.config.redaction import redact_known
 from codex_py.exec.jsonl import deny_approval
 from codex_py.protocol.events import Usage
 
@@ -80,7 +81,7 @@ class HumanOutput:
         """A whole line (or lines) on stderr, after closing any open stdout/reasoning line."""
         self._close_reasoning()
         self._end_out_line()
-        self.err.write(self._style(text, style) + "\n")
+        self.err.write(self._style(redact_known(text), style) + "\n")
         self.err.flush()
 
     def _end_out_line(self) -> None:
@@ -102,7 +103,7 @@ class HumanOutput:
             assert isinstance(event, AgentTextDelta)
             if self._reasoning_open:
                 self._close_reasoning()
-            self.out.write(event.text)
+            self.out.write(redact_known(event.text))
             self.out.flush()
             if event.text:
                 self._out_at_line_start = event.text.endswith("\n")
@@ -114,7 +115,7 @@ class HumanOutput:
         elif kind is AgentMessage:
             assert isinstance(event, AgentMessage)
             if not self._text_this_response and event.text:
-                self.out.write(event.text)
+                self.out.write(redact_known(event.text))
                 self._out_at_line_start = event.text.endswith("\n")
                 self._response_shown = True
             self._end_out_line()
@@ -135,7 +136,7 @@ class HumanOutput:
             self._reasoning_open = True
         elif event.section_break:
             self.err.write("\n\n")
-        self.err.write(self._style(event.text, _DIM))
+        self.err.write(self._style(redact_known(event.text), _DIM))
         self.err.flush()
         self._reasoning_streamed = self._response_shown = True
 

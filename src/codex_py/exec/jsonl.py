@@ -40,6 +40,7 @@ from codex_py.agent.events import (
     TurnStarted,
     Warning,
 )
+from codex_py.config.redaction import redact_known
 from codex_py.protocol.events import Usage
 
 Json = dict[str, Any]
@@ -203,7 +204,8 @@ class JsonlOutput:
         self._flush = flush
 
     def emit(self, obj: Json) -> None:
-        self._write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        self._write(redact_known(line) + "\n")  # never a credential this process uses
         if self._flush is not None:
             self._flush()
 

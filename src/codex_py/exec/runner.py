@@ -176,7 +176,9 @@ async def _main(config: Config, prompt: str, run: _Run, resume: ResumeTarget | N
 def _write_last_message(path: Path, run: _Run) -> int:
     if not isinstance(run.outcome, TurnCompleted):
         return EXIT_OK
-    text = run.outcome.last_message or ""
+    from codex_py.config.redaction import redact_known
+
+    text = redact_known(run.outcome.last_message or "")
     if not text:
         sys.stderr.write(f"warning: the turn produced no assistant message; writing an empty {path}\n")
     try:

@@ -34,8 +34,11 @@ class HeaderAuth(httpx.Auth):
     """Send one credential header: ``x-api-key: KEY`` or ``Authorization: Bearer TOKEN``."""
 
     def __init__(self, header: str, value: str) -> None:
+        from codex_py.config.redaction import register_secret
+
         self._header = header
         self._value = value
+        register_secret(value.removeprefix("Bearer "))  # masked from now on in every output of this process
 
     @classmethod
     def bearer(cls, token: str) -> HeaderAuth:

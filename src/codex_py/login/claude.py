@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from codex_py.config import Config
+from codex_py.config.redaction import register_secret
 from codex_py.login import oauth
 from codex_py.login.callback import Callback, CallbackListener, LoginError
 from codex_py.login.flow import DEFAULT_TIMEOUT_S, LoginResult, Paste, authorize
@@ -123,6 +124,7 @@ async def _finish(
         access = tokens.get("access_token")
         if not isinstance(access, str) or not access:
             raise LoginError("the Anthropic token endpoint answered without an access token", retry)
+        register_secret(access, tokens.get("refresh_token"))  # never shown, even if an endpoint echoes it
         try:
             created = await oauth.post(
                 config.oauth.claude.api_key_url, what="Anthropic", hint=NO_KEY_HINT, bearer=access

@@ -37,7 +37,9 @@ def error_code(response: httpx.Response) -> tuple[str, str]:
     else:
         code = err or body.get("code") or ""
         desc = body.get("error_description") or body.get("message") or ""
-    return str(code)[:80], " ".join(str(desc).split())[:160]
+    from codex_py.config.redaction import redact
+
+    return str(code)[:80], redact(" ".join(str(desc).split()), partial=True)[:160]
 
 
 async def post(

@@ -113,12 +113,13 @@ class CredentialStore:
             else:
                 record = _parse_record(raw) if raw else None
                 if record is not None or not self.file.exists():
-                    return record
+                    return _registered(record)
                 # else: a record saved to the file while the keyring was failing (e.g. over SSH)
-        return self._read_file().get(key)
+        return _registered(self._read_file().get(key))
 
     def put(self, key: RecordKey, record: dict[str, Any]) -> None:
         """Store ``record`` under ``key`` (replacing any previous one)."""
+        _registered(record)
         if self.kind == "keyring":
             try:
                 import keyring
@@ -198,11 +199,15 @@ class CredentialStore:
     # ----- the file -----
     def _read_file(self) -> dict[str, dict[str, Any]]:
         try:
-            text = self.file.read_text(encoding="utf-8")
+            with open(self.file, encoding="utf-8") as fh:
+                _repair_mode(fh.fileno(), self.file)
+                text = fh.read()
         except FileNotFoundError:
             return {}
         except OSError as exc:
             raise StoreError(f"cannot read {self.file}: {exc.strerror}", "check the file's permissions") from None
+        except UnicodeDecodeError:
+            text = ""
         try:
             data = json.loads(text)
         except ValueError:
@@ -229,6 +234,35 @@ class CredentialStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+SECRET_FIELDS = ("key", "access_token", "refresh_token", "id_token")
+"""The fields of a record that hold a credential (registered for redaction whenever a record is read or written)."""
+
+
+def _registered(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``record``, after registering its credentials with the redactor: from now on this process masks them
+    in every error, log line, rollout and output, whatever their shape."""
+    if record:
+        from codex_py.config.redaction import register_secret
+
+        register_secret(*(v for f in SECRET_FIELDS if isinstance(v := record.get(f), str)))
+    return record
+
+
+def _repair_mode(fd: int, path: Path) -> None:
+    """The credentials file must be private (0600): anything that opened it up (a `chmod 644` by a
+    command, a restored backup) is undone at every load, with a warning in the log."""
+    import stat
+
+    mode = stat.S_IMODE(os.fstat(fd).st_mode)
+    if mode & 0o077:
+        try:
+            os.fchmod(fd, 0o600)
+        except OSError as exc:
+            log.warning("%s is readable by others (mode %04o) and cannot be repaired: %s", path, mode, exc.strerror)
+        else:
+            log.warning("%s had mode %04o (readable by others); repaired to 0600", path, mode)
 
 
 def _parse_record(raw: str) -> dict[str, Any] | None:

@@ -16,8 +16,8 @@
     ├── network          connect / read failures     retryable
     └── stream           dropped or undecodable stream   retryable
 
-The provider's own message and request id are always kept; anything that looks like a
-credential is masked before it reaches a message.
+The provider's own message and request id are always kept; the credentials in use and anything that
+looks like one are masked before they reach a message (``config.redaction``: ``sk-proj-A***``).
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from codex_py.config.model import ProviderInfo
+from codex_py.config.redaction import redact
 from codex_py.protocol.events import Completed, StreamError
 from codex_py.protocol.types import ErrorKind
-
-_SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{6})[A-Za-z0-9_\-*]{8,}|(Bearer\s+)[A-Za-z0-9._\-]{12,}")
 
 _CONTEXT_MARKERS = ("prompt is too long", "context_length_exceeded", "maximum context length", "context window")
 
@@ -72,11 +71,6 @@ RETRYABLE_KINDS = frozenset(
 _TAG = re.compile(r"<[^>]*>")
 _HIDDEN_HTML = re.compile(r"(?is)<(head|script|style)\b.*?</\1\s*>")
 _TRY_AGAIN = re.compile(r"(?i)try again in\s*(\d+(?:\.\d+)?)\s*(s|ms|seconds?)")
-
-
-def redact(text: str) -> str:
-    """Mask anything that looks like an API key or bearer token."""
-    return _SECRET.sub(lambda m: (m.group(1) or m.group(2) or "") + "***", text)
 
 
 def login_hint(provider: ProviderInfo, backend: str = "api") -> str:
@@ -278,7 +272,7 @@ def error_from_response(
         hint = _wait_hint(retry_after)
     return StreamError(
         kind,
-        redact(f"{head}: {message}" if message else f"{head} (empty body)"),
+        redact(f"{head}: {message}" if message else f"{head} (empty body)", partial=True),
         retryable=retryable,
         status=status,
         request_id=request_id,
@@ -299,7 +293,7 @@ def error_from_event(
     name = provider.name or provider.id or "provider"
     return StreamError(
         kind,
-        redact(f"{name} reported an error: {label}{message or 'no message'}"),
+        redact(f"{name} reported an error: {label}{message or 'no message'}", partial=True),
         retryable=kind in RETRYABLE_KINDS,
         request_id=request_id,
         retry_after_s=_retry_after_from_message(message) if kind is ErrorKind.RATE_LIMIT else None,
@@ -324,4 +318,4 @@ def transport_error(exc: Exception, provider: ProviderInfo, *, timeout_ms: int |
     else:
         kind = ErrorKind.STREAM
         message = f"the stream from {name} broke: {exc or type(exc).__name__}"
-    return StreamError(kind, redact(message), retryable=True, hint=_hint(kind, provider, "api"))
+    return StreamError(kind, redact(message, partial=True), retryable=True, hint=_hint(kind, provider, "api"))

@@ -110,7 +110,26 @@ def build_static_headers(
                 headers["authorization"] = f"Bearer {key}"
     if extra_headers:
         headers.update(extra_headers)
+    _register_header_secrets(provider, headers)
     return headers
+
+
+_SECRET_HEADER_WORDS = ("auth", "key", "token", "secret", "cookie", "signature", "password")
+
+
+def _register_header_secrets(provider: ProviderInfo, headers: Mapping[str, str]) -> None:
+    """Register with the redactor every header value taken from the environment and every credential-like
+    header (``authorization``, ``x-api-key``, ``*-token`` ...), so a provider echoing one never shows it."""
+    from codex_py.config.redaction import register_secret
+
+    from_env = {name.lower() for name in provider.env_http_headers}
+    register_secret(
+        *(
+            value.removeprefix("Bearer ")
+            for name, value in headers.items()
+            if name.lower() in from_env or any(word in name.lower() for word in _SECRET_HEADER_WORDS)
+        )
+    )
 
 
 class HttpModelClient:

@@ -1,44 +1,26 @@
 """The log file: rotated, in the home's log dir, at ``config.log_level``, and never holding a secret.
 
-Every record passes :class:`RedactingFilter` on its way to the file: API keys (``sk-...``), bearer
-tokens, ``x-api-key`` values, JWTs and ``*_token``/``api_key``/``password`` fields are replaced by
-``[REDACTED]``, in the message, its arguments and any traceback.
+Every record passes :class:`RedactingFilter` on its way to the file: the credentials this process uses
+(whatever their shape), secret shapes (``sk-...``, bearer tokens, private keys, AWS/GitHub/Slack/Google
+keys, JWTs) and ``x-api-key``/``*_token``/``api_key``/``password`` values are replaced by ``[REDACTED]``,
+in the message, its arguments and any traceback (``config.redaction``).
 """
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import re
 from pathlib import Path
 
 from codex_py.config import Config, Paths
+from codex_py.config.redaction import redact_for_log
 
 LOG_FILE = "codex-py.log"
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 3
-REDACTED = "[REDACTED]"
 
-_PATTERNS = (
-    # Authorization: Bearer <token> (also "Basic")
-    re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    # header or field names followed by their value
-    re.compile(
-        r"(?i)(x-api-key|api[_-]?key|authorization|access[_-]?token|refresh[_-]?token|id[_-]?token|"
-        r"client[_-]?secret|password|secret)(\"?'?\s*[:=]\s*\"?'?)(?!\[REDACTED\])[^\s\"',;}]+"
-    ),
-    # provider key shapes: sk-..., sk-proj-..., sk-ant-...
-    re.compile(r"()()\bsk-[A-Za-z0-9_-]{8,}"),
-    # JSON Web Tokens
-    re.compile(r"()()\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-)
-
-
-def redact(text: str) -> str:
-    """``text`` with anything that looks like a credential replaced by ``[REDACTED]``."""
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return text
+redact = redact_for_log
+"""``text`` with anything that looks like a credential replaced by ``[REDACTED]`` (see ``config.redaction``)."""
 
 
 class RedactingFilter(logging.Filter):

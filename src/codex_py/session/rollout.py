@@ -4,7 +4,9 @@ Path: ``<sessions_dir>/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<id>.jsonl`` (loca
 ``{"timestamp": RFC 3339, "type": kind, "payload": {...}}``. The first is ``session_meta``; then
 ``response_item`` lines (one protocol item each, see ``serialize.py``) and events such as
 ``compacted`` (whose ``replacement_history`` replaces everything before it) or ``turn_aborted``.
-Lines are flushed one by one (no fsync): a crash loses at most the item in flight.
+Lines are flushed one by one (no fsync): a crash loses at most the item in flight. Secrets are not stored:
+the credentials in use and high-confidence secret shapes are redacted on the way to the file
+(``config.redaction``); a resumed session sees ``[REDACTED]`` where they were.
 """
 
 from __future__ import annotations
@@ -133,7 +135,10 @@ class RolloutRecorder:
         return self._fh
 
     def _write(self, kind: str, payload: dict[str, Any]) -> None:
-        line = json.dumps({"timestamp": _now(), "type": kind, "payload": payload}, ensure_ascii=False)
+        from codex_py.config.redaction import redact_json
+
+        # the stored copy only: credentials in use and secret shapes become [REDACTED] (the model saw the original)
+        line = json.dumps({"timestamp": _now(), "type": kind, "payload": redact_json(payload)}, ensure_ascii=False)
         try:
             fh = self._open()
             fh.write(line + "\n")

@@ -7,6 +7,8 @@ from typing import Literal
 from textual.content import Content
 from textual.widgets import Static
 
+from codex_py.config.redaction import redact_known
+
 NoticeKind = Literal["error", "warning", "info", "usage"]
 _MARK = {"error": ("■ ", "$error"), "warning": ("⚠ ", "$warning"), "info": ("• ", "$accent"), "usage": ("", "")}
 
@@ -21,6 +23,7 @@ class Notice(Static):
     """
 
     def __init__(self, message: str, kind: NoticeKind = "info", hint: str = "") -> None:
+        message, hint = redact_known(message), redact_known(hint)  # never a credential this process uses
         super().__init__(_content(message, kind, hint), markup=False, classes=f"-{kind}")
         self.message = message
         self.kind = kind
@@ -28,6 +31,7 @@ class Notice(Static):
 
     def set_message(self, message: str) -> None:
         """Show a new message in place (e.g. the next ``Reconnecting... n/m``)."""
+        message = redact_known(message)
         self.message = message
         self.update(_content(message, self.kind, self.hint))
 
