@@ -166,7 +166,7 @@ async def test_compaction_overflow_drops_oldest_and_retries(fake_provider: FakeP
 
 
 async def test_compaction_failure_is_a_turn_error(fake_provider: FakeProvider) -> None:
-    from codex_py.agent.session import TurnError
+    from codex_py.protocol.events import TurnError
 
     fake_provider.script(HttpError(401, message="bad key"), Reply(text=""))
     client = _client(fake_provider)

@@ -49,6 +49,7 @@ from codex_py.protocol import (
     Usage,
     UserMessage,
 )
+from codex_py.protocol.events import TurnError
 from codex_py.protocol.items import Item
 from codex_py.protocol.types import ErrorKind
 
@@ -67,12 +68,6 @@ class Recorder(Protocol):
     def record_item(self, item: Item) -> None: ...
 
     def record_event(self, kind: str, payload: dict[str, Any]) -> None: ...
-
-
-class TurnError(Exception):
-    def __init__(self, error: StreamError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 @dataclass(slots=True)

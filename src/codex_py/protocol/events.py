@@ -121,3 +121,11 @@ Event = (
     | Completed
     | StreamError
 )
+
+
+class TurnError(Exception):
+    """A model request failed for good (after retries): the turn, or a compaction, ends with ``error``."""
+
+    def __init__(self, error: StreamError) -> None:
+        super().__init__(error.message)
+        self.error = error

@@ -152,14 +152,14 @@ async def compact_history(
 
     The new history is the recent user messages (up to ``keep_recent_user_tokens``) then one user
     message with the prefixed summary. If the summarizing request itself overflows the context,
-    the oldest items are dropped until it fits. Failures raise ``agent.session.TurnError``.
+    the oldest items are dropped until it fits. Failures raise ``protocol.events.TurnError``.
     ``base`` is the session's regular request: the summary request keeps its tools, reasoning and
     cache key, so its prefix is the one the provider has cached (and Messages, which rejects tool
     blocks in a request without tools, accepts it).
     """
     from dataclasses import replace
 
-    from codex_py.agent.session import TurnError
+    from codex_py.protocol.events import TurnError
 
     template = base or ModelRequest(model=model, instructions=instructions, items=[])
     source = list(history)
