@@ -86,6 +86,7 @@ SECTIONS: dict[str, str | Section] = {
     "tui": tui_rows,
     "memory": "benchmarks.memory:run",
     "scaling": "benchmarks.scaling:run",
+    "sandbox": "benchmarks.sandbox:run",
 }
 
 
