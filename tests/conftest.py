@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,14 +31,23 @@ _SCRUB = (
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh, empty codex-py home; provider keys removed from the environment; file credential store."""
-    home = tmp_path_factory.mktemp("codex-home")
+    """A fresh, empty codex-py home; provider keys removed from the environment; file credential store.
+
+    The home lives in /var/tmp when it can, like a real home outside the sandbox's writable roots: a home
+    under /tmp makes every session leave /tmp out of the writable roots and say so at start-up.
+    """
+    var_tmp = Path("/var/tmp")
+    outside = var_tmp.is_dir() and os.access(var_tmp, os.W_OK | os.X_OK)
+    home = Path(tempfile.mkdtemp(prefix="codex-py-test-home-", dir=var_tmp)) if outside else None
+    home = home or tmp_path_factory.mktemp("codex-home")
     monkeypatch.setenv("CODEX_PY_HOME", str(home))
     monkeypatch.setenv("CODEX_PY_CREDENTIALS_STORE", "file")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     for name in _SCRUB:
         monkeypatch.delenv(name, raising=False)
     yield home
+    if outside:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ async def create_session(
     from codex_py.providers import open_client
     from codex_py.providers.catalog import model_info
     from codex_py.sandbox.landlock import landlock_abi
+    from codex_py.sandbox.policy import SandboxPolicy, startup_warnings
     from codex_py.session.agents_md import load_project_docs
     from codex_py.session.rollout import RolloutRecorder, find_rollout, load_rollout
 
@@ -78,4 +79,6 @@ async def create_session(
                 "The Linux sandbox (Landlock) is not available on this system: every command will ask for approval."
             )
         )
+    for message in startup_warnings(SandboxPolicy.from_config(config)):
+        sink(Warning(message))
     return session

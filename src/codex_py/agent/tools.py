@@ -163,7 +163,11 @@ class ToolRunner:
         policy = self.policy
         if unsandboxed:
             policy = SandboxPolicy(
-                mode="danger-full-access", workspace=policy.workspace, writable_roots=[], network_access=True
+                mode="danger-full-access",
+                workspace=policy.workspace,
+                writable_roots=[],
+                network_access=True,
+                hidden_env=policy.hidden_env,
             )
         self.sink(CommandBegin(call.call_id, argv, str(workdir)))
         sink = self.sink

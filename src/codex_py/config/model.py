@@ -54,9 +54,14 @@ class SandboxWorkspaceWrite:
     """``[sandbox_workspace_write]``."""
 
     writable_roots: list[str] = field(default_factory=list)
-    """Extra folders writable under workspace-write (the workspace and temp dir always are)."""
+    """Extra folders writable under workspace-write (besides the workspace, /tmp, /dev/shm and $TMPDIR).
+    A folder holding codex-py's home or installation is left out, with a warning."""
     network_access: bool = False
     """Allow outbound network under workspace-write."""
+    exclude_slash_tmp: bool = False
+    """Do not make /tmp writable under workspace-write."""
+    exclude_tmpdir_env_var: bool = False
+    """Do not make $TMPDIR writable under workspace-write."""
 
 
 @dataclass(slots=True)

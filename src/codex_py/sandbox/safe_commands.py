@@ -5,11 +5,19 @@ code-running options are refused, and ``bash -lc "<script>"`` when the script is
 ``&&``, ``||``, ``;`` or ``|``. The script parser here is word-only on purpose: quotes and backslashes are
 understood; redirections, substitutions, expansions, subshells, assignments, globs and comments make a
 script not-known-safe (it then simply goes through the normal approval path).
+
+Known-safe is not enough for git: a repository's configuration can make ``git status``/``diff``/``log``
+run programs. ``hardened_command`` gives the argv to execute instead of a known-safe command that runs
+git (see ``sandbox.git``), and ``git -C DIR`` (or a ``cd`` before git in a script) is never known-safe:
+the programs are neutralised for the repository the command starts in.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+from pathlib import Path
 
 _ALWAYS_SAFE = frozenset(
     {
@@ -28,6 +36,8 @@ _GIT_UNSAFE = ("--output", "--ext-diff", "--textconv", "--exec", "--paginate")
 _GIT_BRANCH_LIST = frozenset(
     {"-a", "--all", "-r", "--remotes", "-v", "-vv", "--verbose", "--show-current", "--no-color", "--color"}
 )
+_GIT_STATUS_VERBOSE = re.compile(r"--v(e(r(b(o(s(e)?)?)?)?)?)?|-[a-zA-Z]*v[a-zA-Z]*")
+"""``git status -v``/``--verbose`` (or an abbreviation, or ``v`` in a cluster): it diffs with textconv on."""
 _SED_RANGE = re.compile(r"\d+(,\d+)?p")
 _OPERATORS = ("&&", "||", ";", "|")
 _SPECIAL = set("<>()$`&{}*?[]#!~\n")
@@ -41,8 +51,46 @@ def is_known_safe_command(argv: list[str]) -> bool:
     script = _shell_script(argv, system_only=True)
     if script is not None:
         commands = parse_word_only_script(script)
-        return commands is not None and bool(commands) and all(_is_safe_plain(cmd) for cmd in commands)
+        if not commands or not all(_is_safe_plain(cmd) for cmd in commands):
+            return False
+        names = [cmd[0] for cmd in commands]
+        return "git" not in names or "cd" not in names[: names.index("git")]  # git after cd: another repository
     return _is_safe_plain(argv)
+
+
+def hardened_command(argv: list[str], cwd: Path) -> list[str]:
+    """What to execute for ``argv`` run in ``cwd``: ``argv`` itself, unless it is a known-safe command that runs git.
+
+    Then every git in it becomes ``git --no-pager SUB [--no-ext-diff --no-textconv] ...`` and the whole
+    command runs under ``env GIT_CONFIG_COUNT=... `` holding ``sandbox.git.git_config_overrides(cwd)``
+    (fsmonitor, hooks, signature programs, transports and the repository's filter drivers turned off).
+    A word-only script is rebuilt with each word quoted, so it means what it meant before.
+    """
+    from codex_py.sandbox.git import config_env, git_config_overrides, hardened_git_args
+
+    if not is_known_safe_command(argv):
+        return argv
+    script = _shell_script(argv, system_only=True)
+    parsed = _parse_script(script) if script is not None else ([argv], [])
+    if parsed is None or not any(cmd[0] == "git" for cmd in parsed[0]):
+        return argv
+    commands = [hardened_git_args(_git_subcommand(cmd[1:])) if cmd[0] == "git" else cmd for cmd in parsed[0]]
+    if script is None:
+        rebuilt = commands[0]
+    else:
+        text = shlex.join(commands[0])
+        for op, cmd in zip(parsed[1], commands[1:], strict=True):
+            text += f" {op} {shlex.join(cmd)}"
+        rebuilt = [argv[0], argv[1], text]
+    overrides = config_env(git_config_overrides(cwd), os.environ)
+    return ["env", *(f"{key}={value}" for key, value in overrides.items()), *rebuilt]
+
+
+def _git_subcommand(args: list[str]) -> list[str]:
+    """``args`` from the subcommand on (the global options a known-safe git may have are dropped)."""
+    while args and args[0] == "--no-pager":
+        args = args[1:]
+    return args
 
 
 def command_might_be_dangerous(argv: list[str]) -> bool:
@@ -60,7 +108,14 @@ def command_might_be_dangerous(argv: list[str]) -> bool:
 
 def parse_word_only_script(script: str) -> list[list[str]] | None:
     """Split a shell script into commands of plain words, or None when it uses anything but words and ``&& || ; |``."""
+    parsed = _parse_script(script)
+    return None if parsed is None else parsed[0]
+
+
+def _parse_script(script: str) -> tuple[list[list[str]], list[str]] | None:
+    """``parse_word_only_script`` plus the operator between each two commands (a newline counts as ``;``)."""
     commands: list[list[str]] = []
+    operators: list[str] = []
     current: list[str] = []
     i, n = 0, len(script)
     while i < n:
@@ -73,6 +128,7 @@ def parse_word_only_script(script: str) -> list[list[str]] | None:
             if not current:
                 return None  # empty command: `&& x`, `a ;; b`, leading `|`
             commands.append(current)
+            operators.append(op or ";")
             current = []
             i += len(op) if op else 1
             continue
@@ -86,7 +142,7 @@ def parse_word_only_script(script: str) -> list[list[str]] | None:
         commands.append(current)
     elif commands:
         return None  # trailing operator
-    return commands
+    return commands, operators
 
 
 def _read_word(script: str, i: int) -> tuple[str | None, int]:
@@ -154,8 +210,17 @@ def _is_safe_plain(argv: list[str]) -> bool:
     if name == "git":
         return _is_safe_git(args)
     if name == "sed":
-        return len(argv) <= 4 and len(args) >= 2 and args[0] == "-n" and bool(_SED_RANGE.fullmatch(args[1]))
+        return _is_safe_sed(args)
     return False
+
+
+def _is_safe_sed(args: list[str]) -> bool:
+    """Only ``sed -n N[,M]p [FILE]`` (Codex's form): no other option anywhere. GNU sed takes options after
+    operands too, so a "file" such as ``-e1e CMD``, ``-ew FILE``, ``-fSCRIPT`` or ``--expression=...`` would
+    add a script that runs commands or writes files; ``-`` (standard input) is a file."""
+    if len(args) not in (2, 3) or args[0] != "-n" or not _SED_RANGE.fullmatch(args[1]):
+        return False
+    return all(arg == "-" or not arg.startswith("-") for arg in args[2:])
 
 
 def _uniq_operands(args: list[str]) -> int:
@@ -174,16 +239,18 @@ def _uniq_operands(args: list[str]) -> int:
 
 
 def _is_safe_git(args: list[str]) -> bool:
-    while args and args[0] in ("-C", "--no-pager"):
-        if args[0] == "-C":
-            if len(args) < 2:
-                return False
-            args = args[1:]
-        args = args[1:]
+    """``git [--no-pager] status|log|diff|show|branch ...`` without writing or program-running options.
+
+    ``-C DIR`` (like any other global option) is not safe: the command's programs are neutralised for the
+    repository it starts in (``hardened_command``), not for another one.
+    """
+    args = _git_subcommand(args)
     if not args or args[0] not in _GIT_READ:
         return False
     sub, rest = args[0], args[1:]
     if any(a.startswith(_GIT_UNSAFE) for a in rest):
+        return False
+    if sub == "status" and any(_GIT_STATUS_VERBOSE.fullmatch(a) for a in rest):
         return False
     if sub == "branch":
         listing = "--list" in rest or "-l" in rest

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -322,20 +321,26 @@ async def cmd_init(screen: ChatScreen, args: str) -> None:
 
 # --- views ----------------------------------------------------------------------------------
 def workspace_diff(cwd: Path) -> str | None:
-    """``git diff`` of the workspace plus untracked files; None outside a repository."""
+    """``git diff`` of the workspace plus untracked files; None outside a repository.
 
-    def git(*argv: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", *argv], cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
+    One script in one read-only sandbox, with the repository's configured programs neutralised
+    (``sandbox.git``): a hostile ``.git/config`` runs nothing here.
+    """
+    from codex_py.sandbox.git import git_shell, run_git_script
 
-    try:
-        if git("rev-parse", "--is-inside-work-tree").returncode != 0:
-            return None
-        parts = [git("diff", "HEAD", "--no-color").stdout or git("diff", "--no-color").stdout]
-        for name in git("ls-files", "--others", "--exclude-standard").stdout.splitlines():
-            parts.append(git("diff", "--no-color", "--no-index", "--", "/dev/null", name).stdout)
-    except (OSError, subprocess.SubprocessError):
+    untracked = git_shell("ls-files", "-z", "--others", "--exclude-standard")
+    script = "\n".join(
+        [
+            f"{git_shell('rev-parse', '--is-inside-work-tree')} >/dev/null 2>&1 || exit 3",
+            f"{git_shell('diff', 'HEAD', '--no-color')} 2>/dev/null || {git_shell('diff', '--no-color')}",
+            f"{untracked} | xargs -0 -r -n 1 {git_shell('diff', '--no-color', '--no-index', '--', '/dev/null')}",
+            "exit 0",
+        ]
+    )
+    proc = run_git_script(cwd, script)
+    if proc is None or proc.returncode != 0:
         return None
-    return "".join(parts)
+    return proc.stdout.decode("utf-8", "replace")
 
 
 async def cmd_diff(screen: ChatScreen, args: str) -> None:
@@ -407,7 +412,7 @@ async def cmd_help(screen: ChatScreen, args: str) -> None:
         "enter send · shift+enter / ctrl+j newline · ↑/↓ history · ctrl+r search history · @ file · esc interrupt",
         "!command runs it in the shell (sandboxed); its output is shown to the model with your next message",
         "ctrl+c clear (twice: quit) · ctrl+d quit on empty input · enter on a command cell shows its output",
-        "pgup/pgdn page · shift+↑/↓ line · home/end (empty input) top/bottom · mouse wheel scrolls",
+        "pgup/pgdn page · shift+↑/↓ line · home/end (empty input) top/bottom · mouse wheel · ctrl+t transcript pager",
         "select text: hold shift (option in iTerm2, fn in Terminal.app) and drag; /copy copies the last answer",
         "shift+tab focuses a cell (enter shows its output); typing or esc goes back to the input",
     ]

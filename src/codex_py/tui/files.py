@@ -1,10 +1,10 @@
 """Workspace files for ``@`` completion: ``git ls-files`` in a repository (so .gitignore is
-respected), a bounded walk elsewhere; and a small fuzzy matcher."""
+respected; run through ``sandbox.git.run_git``, so none of the repository's configured programs run
+unconfined), a bounded walk elsewhere; and a small fuzzy matcher."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 MAX_FILES = 50_000
@@ -13,16 +13,9 @@ SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", "
 
 def list_files(root: Path) -> list[str]:
     """Relative paths of the files under ``root`` (tracked and untracked-but-not-ignored in git)."""
-    try:
-        proc = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-            cwd=root,
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        proc = None
+    from codex_py.sandbox.git import run_git
+
+    proc = run_git(root, ["ls-files", "--cached", "--others", "--exclude-standard", "-z"])
     if proc is not None and proc.returncode == 0:
         names = [n for n in proc.stdout.decode("utf-8", "replace").split("\0") if n]
         return sorted(set(names))[:MAX_FILES]
