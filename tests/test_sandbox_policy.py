@@ -170,6 +170,22 @@ def test_exec_warns_when_codex_py_is_installed_under_the_workspace(
     assert "codex-py is installed under" not in elsewhere.stderr
 
 
+async def test_the_tui_shows_the_installation_warning_as_a_notice(fake_provider: FakeProvider) -> None:
+    from codex_py.tui.widgets.notice import Notice
+    from tests.test_tui_conversation import make_app, wait_for
+
+    above_package = Path(codex_py.__file__).resolve().parent.parent
+    app = make_app(fake_provider, above_package)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+
+        def warned() -> bool:
+            notices = app.chat.transcript.query(Notice)
+            return any(f"codex-py is installed under {above_package}" in n.message for n in notices)
+
+        await wait_for(pilot, warned, "installation warning")
+
+
 def policy_for(workspace: Path, *overrides: str) -> SandboxPolicy:
     config = load_config(CliOverrides(config=list(overrides), cd=workspace))
     config.cwd = workspace
