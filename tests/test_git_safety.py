@@ -297,3 +297,20 @@ def test_exec_starts_with_a_fifo_at_git_head(fake: FakeProvider, tmp_path: Path)
     assert len(rollouts) == 1
     meta = load_rollout(rollouts[0][1]).meta
     assert (meta.git_branch, meta.git_commit) == (None, None)
+
+
+async def test_slash_diff_names_what_broke_in_one_line(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    """A repository git cannot read gives git's own one-line reason and a next step, not "not a repository"."""
+    from tests.test_tui_commands import last_notice
+    from tests.test_tui_conversation import make_app, send, wait_for
+
+    _git(tmp_path, "init", "-q")
+    with (tmp_path / ".git" / "config").open("a") as fh:
+        fh.write("[broken\n")
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "/diff")
+        await wait_for(pilot, lambda: "git diff failed" in last_notice(app).message, "failure shown")
+        notice = last_notice(app)
+    assert "bad config line" in notice.message and "\n" not in notice.message
