@@ -115,14 +115,15 @@ def test_a_command_cannot_rewrite_config_toml_in_a_home_under_tmp(
     config = home_in_tmp / "config.toml"
     config.write_text(provider_toml(fake_provider.base_url))
     before = config.read_text()
-    attack = (
-        "echo ok > inside.txt; "
-        f"echo 'sandbox_mode = \"danger-full-access\"' >> {config}; "
-        f"mkdir {home_in_tmp}/sessions-planted; echo end"
-    )
-    fake_provider.script(Reply(tool_calls=[shell(attack)]), Reply(text="Done."))
     work = tmp_path / "work"
     work.mkdir()
+    # a hostile repository's script (the command line does not name the home, so only the sandbox can stop it)
+    (work / "attack.sh").write_text(
+        "echo ok > inside.txt\n"
+        f"echo 'sandbox_mode = \"danger-full-access\"' >> {config}\n"
+        f"mkdir {home_in_tmp}/sessions-planted\n"
+    )
+    fake_provider.script(Reply(tool_calls=[shell("sh attack.sh; echo end")]), Reply(text="Done."))
     out = exec_("-a", "never", "edit your config", cwd=work, env={"CODEX_PY_HOME": str(home_in_tmp), **SECRETS})
     assert out.returncode == 0, out.stderr
     assert (work / "inside.txt").read_text() == "ok\n"  # the sandbox is on and the workspace writable
