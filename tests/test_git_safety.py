@@ -314,3 +314,21 @@ async def test_slash_diff_names_what_broke_in_one_line(fake_provider: FakeProvid
         await wait_for(pilot, lambda: "git diff failed" in last_notice(app).message, "failure shown")
         notice = last_notice(app)
     assert "bad config line" in notice.message and "\n" not in notice.message
+
+
+def test_completion_and_diff_do_not_wait_on_a_fifo_at_git_head(tmp_path: Path) -> None:
+    """git itself would block reading a FIFO HEAD until the timeout: codex-py says why at once."""
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "f.txt").write_text("x\n")
+    (tmp_path / ".git" / "HEAD").unlink()
+    os.mkfifo(tmp_path / ".git" / "HEAD")
+    assert within(2, lambda: list_files(tmp_path)) == ["f.txt"]  # the plain walk instead
+
+    def diff_error() -> str:
+        try:
+            workspace_diff(tmp_path)
+        except OSError as exc:
+            return str(exc)
+        return "no error"
+
+    assert within(2, diff_error) == f"fatal: {tmp_path}/.git/HEAD is not a regular file"

@@ -134,14 +134,43 @@ def run_git_script(cwd: Path, script: str, *, timeout: float = 30.0) -> subproce
 def _run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[bytes] | None:
     """``argv`` in ``cwd`` under a read-only, network-off sandbox (unwrapped where Landlock is missing)."""
     from codex_py.sandbox.policy import SandboxPolicy, command_env, sandboxed_command
+    from codex_py.session.git import irregular_head
 
+    head = irregular_head(cwd)
+    if head is not None:  # fail fast instead of waiting for the timeout
+        return subprocess.CompletedProcess(argv, 128, b"", f"fatal: {head} is not a regular file\n".encode())
     base = command_env()
     env = {**base, **config_env(git_config_overrides(cwd, base), base)}
     env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat")
     try:
         wrapped, child_env, _ = sandboxed_command(argv, SandboxPolicy("read-only", cwd.resolve()), env)
-        return subprocess.run(
-            wrapped, cwd=cwd, env=child_env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        proc = subprocess.Popen(
+            wrapped,
+            cwd=cwd,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)  # git blocked on a FIFO (say) under sh: the whole group, not just sh
+        return None
+    return subprocess.CompletedProcess(wrapped, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()

@@ -132,3 +132,17 @@ def read_git_info(cwd: Path) -> GitInfo | None:
         branch = ref.removeprefix("refs/heads/")
         return GitInfo(branch, _resolve_ref(git_dir, ref))
     return GitInfo(None, _object_id(head))
+
+
+def irregular_head(cwd: Path) -> Path | None:
+    """The repository's ``HEAD`` when it exists but is not a regular file (git itself would block forever
+    reading a FIFO there), else None (also outside a repository)."""
+    root = find_repo_root(cwd)
+    git_dir = _git_dir(root) if root is not None else None
+    if git_dir is None:
+        return None
+    try:
+        mode = os.stat(git_dir / "HEAD").st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else git_dir / "HEAD"
