@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +236,137 @@ def test_pasted_and_printed_secrets_reach_the_model_but_not_the_rollout_or_log(
     assert again.stdout.strip() == "resumed"
     history = fake_provider.last_request.body.decode()
     assert "[REDACTED]" in history and AWS_ID not in history
+
+
+# ---------------------------------------------------------------------------------------------------
+# item 9: codex-py's own home is not free to read; the credentials file stays private
+
+STORED_KEY = "sk-proj-" + "St0red" * 8
+
+
+def store_key(home: Path) -> Path:
+    from codex_py.login.apikey import save_api_key
+
+    save_api_key(Config(), "openai", STORED_KEY)
+    cred = resolve_paths().credentials_file
+    assert cred.is_file() and cred.is_relative_to(home)
+    return cred
+
+
+def needs_landlock() -> None:
+    from codex_py.sandbox.landlock import landlock_abi
+
+    if landlock_abi() <= 0:
+        pytest.skip("Landlock is unavailable: every command asks anyway, so the default policy proves nothing here")
+
+
+def tool_output(request_json: Any) -> str:
+    return json.dumps(request_json)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda cred, work: ["cat", str(cred)],
+        lambda cred, work: ["cat", os.path.relpath(cred, work)],
+        lambda cred, work: ["bash", "-lc", 'head -c 400 "$CODEX_PY_HOME"/credentials.json | cat'],
+        lambda cred, work: ["bash", "-lc", f"cat {cred.parent}/cred*.json"],
+        lambda cred, work: ["grep", "-r", "sk-", str(cred.parent.parent)],
+    ],
+    ids=["absolute", "relative", "bash-lc-var", "glob", "recursive-grep-above"],
+)
+def test_exec_reading_the_credentials_is_declined_under_the_default_policy(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, command: Any
+) -> None:
+    needs_landlock()
+    configure(isolated_home, fake_provider, "responses", env_key="")
+    cred = store_key(isolated_home)
+    argv = command(cred, workdir)
+    fake_provider.script(Reply(tool_calls=[Call("shell", json.dumps({"command": argv}))]), Reply(text="ok"))
+    out = exec_run("--json", "read my credentials", cwd=workdir)  # default: workspace-write, on-request
+    assert out.returncode == 0, out.stderr
+    result = tool_output(fake_provider.requests[1].json)
+    assert "reads codex-py's own files" in result and "declined" in result
+    assert STORED_KEY not in out.stdout + out.stderr + result, "the command ran"
+    done = [e["item"] for e in map(json.loads, out.stdout.splitlines()) if e["type"] == "item.completed"]
+    assert any(i["type"] == "command_execution" and i["status"] == "declined" for i in done)
+
+
+def test_an_ordinary_read_still_runs(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    """The guard is about the home only: `cat` of a workspace file runs as before."""
+    needs_landlock()
+    configure(isolated_home, fake_provider, "responses", env_key="")
+    (workdir / "notes.txt").write_text("plain notes\n")
+    fake_provider.script(Reply(tool_calls=[Call("shell", json.dumps({"command": ["cat", "notes.txt"]}))]), Reply())
+    out = exec_run("read notes", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "plain notes" in tool_output(fake_provider.requests[1].json)
+
+
+@pytest.mark.parametrize("edit", ["view", "str_replace"])
+def test_the_text_editor_cannot_read_the_credentials(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, edit: str
+) -> None:
+    configure(isolated_home, fake_provider, "messages", env_key="")
+    cred = store_key(isolated_home)
+    args = {"command": edit, "path": str(cred), "old_str": "sk-proj-", "new_str": "x"}
+    fake_provider.script(Reply(tool_calls=[Call("str_replace_based_edit_tool", json.dumps(args))]), Reply(text="ok"))
+    out = exec_run("look", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    result = tool_output(fake_provider.requests[1].json)
+    assert "reads codex-py's own files" in result and STORED_KEY[:12] not in result
+    assert "`old_str` was not found" not in result and "occurs" not in result  # not even as an oracle
+    assert json.loads(cred.read_text())["records"]["openai_api_key"]["key"] == STORED_KEY
+
+
+def test_home_reads_by_policy(isolated_home: Path, tmp_path: Path) -> None:
+    from codex_py.sandbox.approvals import assess_command
+    from codex_py.sandbox.policy import SandboxPolicy
+
+    cred = store_key(isolated_home)
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "link").symlink_to(cred)
+
+    def verdict(argv: list[str], policy: str = "on-request", mode: str = "workspace-write") -> str:
+        sandbox = SandboxPolicy.from_config(Config(cwd=work, sandbox_mode=mode))  # type: ignore[arg-type]
+        return assess_command(
+            argv,
+            policy=policy,
+            sandbox=sandbox,
+            sandbox_available=True,
+            escalation_requested=False,
+            approved_commands=set(),
+            workdir=work,
+        )
+
+    assert verdict(["cat", "link"]) == "ask"  # a symlink into the home
+    assert verdict(["sed", "-n", "1p", f"--file={cred}"]) == "ask"
+    assert verdict(["cat", "link"], policy="never") == "reject"
+    assert verdict(["cat", "link"], policy="never", mode="danger-full-access") == "run"  # no guard rails asked for
+    assert verdict(["cat", "link"], policy="untrusted") == "ask"
+    assert verdict(["cat", "README.md"]) == "run" and verdict(["ls", str(tmp_path)]) == "run"
+    assert verdict(["bash", "-lc", "ls -la && git status"]) == "run"
+
+
+def test_the_credentials_file_is_made_private_again_at_every_load(
+    isolated_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from codex_py.login.store import open_store
+
+    cred = store_key(isolated_home)
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    cred.chmod(0o644)  # what a command could do
+    out = subprocess.run(
+        [sys.executable, "-m", "codex_py", "login", "status"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600, "the next load repaired the mode"
+    assert STORED_KEY not in out.stdout + out.stderr
+    cred.chmod(0o640)
+    with caplog.at_level("WARNING", logger="codex_py.login.store"):
+        assert open_store(Config()).get("openai_api_key") is not None
+    assert stat.S_IMODE(cred.stat().st_mode) == 0o600
+    assert any("repaired to 0600" in r.getMessage() for r in caplog.records)

@@ -91,6 +91,9 @@ class ToolRunner:
                 from codex_py.tools.text_editor import edit_as_patch
 
                 args = _json_args(call)
+                refused = await self._editor_home_read(call, args)
+                if refused is not None:
+                    return refused
                 outcome = edit_as_patch(args, self.config.cwd)
                 if isinstance(outcome, ToolResult):
                     return ToolResult(call.call_id, outcome.output, outcome.is_error)
@@ -104,6 +107,7 @@ class ToolRunner:
     # --- shell -----------------------------------------------------------------------------
     async def _shell(self, call: ToolCall, argv: list[str], args: dict[str, Any]) -> ToolResult:
         from codex_py.sandbox.approvals import after_failure, assess_command, escalation_refusal
+        from codex_py.sandbox.home_guard import reads_codex_home
         from codex_py.sandbox.landlock import landlock_abi
         from codex_py.tools.apply_patch import extract_patch_from_argv
 
@@ -124,7 +128,13 @@ class ToolRunner:
             sandbox_available=sandbox_available,
             escalation_requested=escalate,
             approved_commands=self.approved_commands,
+            workdir=workdir,
         )
+        if verdict != "run" and reads_codex_home(argv, workdir):
+            refused = await self._home_read_refused(call, argv, workdir, verdict)
+            if refused is not None:
+                return refused
+            verdict = "run"  # approved by the user
         if verdict == "run" and outside and not _approved(argv, self.approved_commands):
             verdict = "ask"
         # a command approved for the session that asks to escalate runs outside the sandbox again
@@ -199,6 +209,37 @@ class ToolRunner:
         self.sink(CommandBegin(call.call_id, argv, str(workdir)))
         self.sink(CommandEnd(call.call_id, argv, None, "", 0.0, "declined", reason=why))
         return ToolResult(call.call_id, f"exec command rejected: {why}", is_error=True)
+
+    # --- reads of codex-py's own home (credentials, rollouts, logs) ------------------------------
+    async def _home_read_refused(
+        self, call: ToolCall, argv: list[str], workdir: Path, verdict: str
+    ) -> ToolResult | None:
+        """For a command or editor read held back because it reads the home (``sandbox/home_guard.py``): ask;
+        exec and ``never`` decline with the reason. None: approved, go ahead."""
+        from codex_py.sandbox.home_guard import HOME_READ_REASON
+
+        if verdict == "reject":
+            why: str | None = f"rejected by the approval policy: {HOME_READ_REASON}"
+        elif not self.interactive:
+            why = f"{HOME_READ_REASON}: approval required, and exec mode never prompts (declined)"
+        else:
+            why = await self._request(call, "command", HOME_READ_REASON, argv=argv)
+        return None if why is None else self._declined_command(call, argv, workdir, why)
+
+    async def _editor_home_read(self, call: ToolCall, args: dict[str, Any]) -> ToolResult | None:
+        """The text editor reads in-process (``view``, and ``str_replace``/``insert`` before their patch): a
+        path in codex-py's home needs approval as a shell read does. None: go ahead."""
+        from codex_py.sandbox.approvals import assess_home_read
+        from codex_py.sandbox.home_guard import in_codex_home
+
+        path = args.get("path")
+        if not isinstance(path, str) or not path or not in_codex_home(path, self.config.cwd):
+            return None
+        argv = ["str_replace_based_edit_tool", str(args.get("command")), path]
+        verdict = assess_home_read(self.config.approval_policy, self.policy)
+        if verdict == "run" or _approved(argv, self.approved_commands):
+            return None
+        return await self._home_read_refused(call, argv, self.config.cwd, verdict)
 
     # --- apply_patch -----------------------------------------------------------------------
     async def _patch(self, call: ToolCall, text: str, cwd: Path) -> ToolResult:

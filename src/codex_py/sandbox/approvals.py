@@ -34,11 +34,13 @@ def assess_command(
     sandbox_available: bool,
     escalation_requested: bool,
     approved_commands: Collection[tuple[str, ...]],
+    workdir: Path | None = None,
 ) -> Verdict:
     """Decide a shell command: "run" (sandboxed when there is a sandbox), "ask" the user first, or "reject".
 
     Order: an escalation request outside ``on-request`` is refused (Codex); a command the user approved
-    for the session (the exact argv) runs; an escalation request in a restricted sandbox asks; with no working
+    for the session (the exact argv) runs; a command reading codex-py's home (given ``workdir``) asks
+    (:func:`assess_home_read`); an escalation request in a restricted sandbox asks; with no working
     sandbox every command asks (``never``: refused); known-safe commands run; ``rm -f``/``-rf`` asks
     (``never``: refused in a sandbox, run under full access); ``untrusted`` asks for the rest; others run it.
     """
@@ -47,6 +49,11 @@ def assess_command(
         return "reject"
     if tuple(argv) in approved_commands:  # the exact argv, not a prefix (Codex)
         return "run"
+    if workdir is not None:
+        from codex_py.sandbox.home_guard import reads_codex_home
+
+        if reads_codex_home(argv, workdir):  # credentials, rollouts, logs: even where reads are free
+            return assess_home_read(policy, sandbox)
     if escalation_requested and restricted:
         return "ask"
     if restricted and not sandbox_available:
@@ -60,6 +67,14 @@ def assess_command(
     if policy == "untrusted":
         return "ask"
     return "run"
+
+
+def assess_home_read(policy: str, sandbox: SandboxPolicy) -> Verdict:
+    """A read of codex-py's own home (``sandbox/home_guard.py``): asks under every policy but ``never``,
+    which refuses it, unless the sandbox is off (``danger-full-access`` with ``never`` asks for nothing)."""
+    if policy != "never":
+        return "ask"
+    return "run" if sandbox.mode == "danger-full-access" else "reject"
 
 
 def escalation_refusal(policy: str) -> str:
