@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from codex_py.agent.events import (
     ApprovalRequest,
@@ -31,6 +32,7 @@ from codex_py.config import Config
 from codex_py.protocol import ToolCall, ToolResult
 
 Ask = Callable[[ApprovalRequest], Awaitable[ApprovalResult]]
+_T = TypeVar("_T")
 
 
 class TurnAbortRequested(Exception):
@@ -247,7 +249,7 @@ class ToolRunner:
         from codex_py.tools.apply_patch import PatchError, apply_patch, preview_patch
 
         try:
-            planned = preview_patch(text, cwd, allow_outside=True)
+            planned = await _off_loop(partial(preview_patch, text, cwd, allow_outside=True))
         except PatchError as exc:
             self.sink(PatchEnd(call.call_id, [], "failed", str(exc)))
             return ToolResult(call.call_id, f"apply_patch verification failed: {exc}", is_error=True)
@@ -262,8 +264,12 @@ class ToolRunner:
             )
             for c in planned
         ]
-        paths = [c.path for c in planned] + [c.move_to for c in planned if c.move_to]
-        verdict = assess_patch(paths, policy=self.config.approval_policy, sandbox=self.policy)
+        # judged on the real paths the applier acts on (a deleted symlink: the link itself), and written only there
+        writes = [c.real or c.path for c in planned if c.kind != "delete"]
+        writes += [c.real_move_to for c in planned if c.real_move_to]
+        removed = [c.real or c.path for c in planned if c.kind == "delete"]
+        paths = writes + removed
+        verdict = assess_patch(writes, policy=self.config.approval_policy, sandbox=self.policy, entries=removed)
         if verdict != "run" and all(_approved(("apply_patch", str(p)), self.approved_commands) for p in paths):
             verdict = "run"
         if verdict == "reject":
@@ -283,7 +289,7 @@ class ToolRunner:
                 return ToolResult(call.call_id, f"patch rejected: {why}", is_error=True)
         self.sink(PatchBegin(call.call_id, changes))
         try:
-            applied = apply_patch(text, cwd, allow_outside=True)
+            applied = await _off_loop(partial(apply_patch, text, cwd, allow_outside=True, judged=paths))
         except PatchError as exc:
             self.sink(PatchEnd(call.call_id, changes, "failed", str(exc)))
             return ToolResult(call.call_id, f"apply_patch failed: {exc}", is_error=True)
@@ -353,6 +359,19 @@ def _json_args(call: ToolCall) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _BadArgs("arguments must be a JSON object")
     return value
+
+
+async def _off_loop(step: Callable[..., _T]) -> _T:
+    """Run a patch step (``stop=`` keyword) in a thread, so Esc and SIGINT still work during a long one;
+    when the call is cancelled the step is told to stop (it checks before writing anything)."""
+    import asyncio
+    import threading
+
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(step, stop=stop)
+    finally:
+        stop.set()
 
 
 def _inside(path: Path, root: Path) -> bool:

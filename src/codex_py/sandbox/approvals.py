@@ -11,7 +11,7 @@ These functions only decide; the agent's tool runner asks the user (exec, which 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -85,18 +85,23 @@ def escalation_refusal(policy: str) -> str:
     )
 
 
-def assess_patch(paths: list[Path], *, policy: str, sandbox: SandboxPolicy) -> Verdict:
-    """Decide an apply_patch touching ``paths`` (absolute, or relative to the workspace).
+def assess_patch(
+    paths: list[Path], *, policy: str, sandbox: SandboxPolicy, entries: Sequence[Path] = ()
+) -> Verdict:
+    """Decide an apply_patch writing ``paths`` and removing ``entries`` (absolute, or relative to the workspace).
 
     Empty → reject. ``untrusted`` → ask. Every path writable under the sandbox (full access: all) → run.
     Otherwise ask, or reject under ``never``. Writable means inside a writable root and not inside its
-    ``.git``/``.codex``/``.agents``; under read-only nothing is writable.
+    ``.git``/``.codex``/``.agents``; under read-only nothing is writable. An entry is judged where it
+    lives, ``realpath(parent)/name``: deleting a symlink removes the link, not its target.
     """
-    if not paths:
+    if not paths and not entries:
         return "reject"
     if policy == "untrusted":
         return "ask"
-    if all(sandbox.can_write(path) for path in paths):
+    if all(sandbox.can_write(path) for path in paths) and all(
+        sandbox.can_write(entry, follow_last=False) for entry in entries
+    ):
         return "run"
     return "reject" if policy == "never" else "ask"
 

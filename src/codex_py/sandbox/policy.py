@@ -151,7 +151,10 @@ class SandboxPolicy:
         if self.mode == "danger-full-access":
             return True
         joined = self.workspace / path
-        target = joined.resolve() if follow_last else joined.parent.resolve() / joined.name
+        try:
+            target = joined.resolve() if follow_last else joined.parent.resolve() / joined.name
+        except OSError:  # EINVAL: a folder on the path was swapped with a symlink while being resolved
+            return False
         if any(_within(target, home) for home in self.home):
             return False
         inside = False

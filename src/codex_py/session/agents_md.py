@@ -4,12 +4,15 @@ Order: the global file in the home, then one file per folder from the repository
 nearest ancestor of the cwd with ``.git``; the cwd alone outside a repository) down to the cwd.
 In each folder, the home included, ``AGENTS.override.md`` wins over ``AGENTS.md`` (as in Codex). Each file gets a
 header naming it; the joined text is capped at ``project_doc_max_bytes`` with a note when cut
-(0 turns AGENTS.md off).
+(0 turns AGENTS.md off). Each file is read only up to that cap, and only when it is a regular file
+(a FIFO would block every start, a huge sparse file would be read whole).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 from pathlib import Path
 
 from codex_py.config import Config, Paths
@@ -20,15 +23,32 @@ log = logging.getLogger(__name__)
 FILENAMES = ("AGENTS.override.md", "AGENTS.md")
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path, cap: int) -> tuple[str, int] | None:
+    """The file's text (its first ``cap`` bytes, stripped) and its size; None when missing, empty or not regular."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as exc:
         log.warning("cannot read %s: %s", path, exc)
         return None
-    return text or None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            log.warning("ignoring %s: not a regular file", path)
+            return None
+        chunks: list[bytes] = []
+        got = 0
+        while got < cap and (chunk := os.read(fd, cap - got)):
+            chunks.append(chunk)
+            got += len(chunk)
+    except OSError as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return None
+    finally:
+        os.close(fd)
+    text = b"".join(chunks).decode("utf-8", errors="replace").strip()
+    return (text, max(info.st_size, got)) if text else None
 
 
 def _pick(folder: Path) -> Path | None:
@@ -56,23 +76,26 @@ def load_project_docs(config: Config, paths: Paths) -> str | None:
         return None
     sections: list[str] = []
     seen: set[Path] = set()
+    unread = 0  # bytes of the files past the cap, never read
     global_doc = _pick(paths.config_dir)
     for path in [*([global_doc] if global_doc else []), *project_doc_paths(config.cwd)]:
         key = path.resolve()
         if key in seen:
             continue
         seen.add(key)
-        text = _read(path)
-        if text is not None:
+        read = _read(path, cap)
+        if read is not None:
+            text, size = read
             sections.append(f"## {path}\n\n{text}")
+            unread += max(0, size - cap)
     if not sections:
         return None
     joined = "\n\n".join(sections)
     data = joined.encode("utf-8")
-    if len(data) <= cap:
+    if len(data) <= cap and not unread:
         return joined
     kept = data[:cap].decode("utf-8", errors="ignore").rstrip()
     return (
-        f"{kept}\n\n[AGENTS.md instructions cut: {cap} of {len(data)} bytes shown "
+        f"{kept}\n\n[AGENTS.md instructions cut: {cap} of {len(data) + unread} bytes shown "
         "(raise project_doc_max_bytes to include more)]"
     )

@@ -35,9 +35,11 @@ def edit_as_patch(args: dict[str, Any], cwd: Path) -> str | ToolResult:
         body = "".join(f"+{line}\n" for line in text.splitlines())
         return f"*** Begin Patch\n*** Add File: {rel}\n{body}*** End Patch\n"
     if command in ("str_replace", "insert"):
+        from codex_py.tools.apply_patch.fs import READ_MAX_BYTES, Refused, read_file
+
         try:
-            old = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            old = read_file(target, READ_MAX_BYTES)[0].decode("utf-8")
+        except (OSError, UnicodeDecodeError, Refused) as exc:
             return _error(f"cannot read {rel}: {exc}")
         if command == "str_replace":
             needle = args.get("old_str")
@@ -102,17 +104,20 @@ def _view(target: Path, view_range: object) -> ToolResult:
     if target.is_dir():
         entries = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir() if not p.name.startswith("."))
         return ToolResult("", "\n".join(entries[:1000]) or "(empty directory)")
-    try:
-        data = target.read_bytes()[:VIEW_MAX_BYTES]
-    except OSError as exc:
+    from codex_py.tools.apply_patch.fs import Refused, read_file
+
+    try:  # a FIFO would block, /dev/zero never ends: regular files only, and never more than the cap
+        data, size = read_file(target, VIEW_MAX_BYTES, cut=True)
+    except (OSError, Refused) as exc:
         return _error(f"cannot read {target}: {exc}")
     lines = data.decode("utf-8", errors="replace").splitlines()
+    cut = f"\n[cut: the first {VIEW_MAX_BYTES // 1024} KiB of {size} bytes shown; read on with a command]"
     start, end = 1, len(lines)
     if isinstance(view_range, list) and len(view_range) == 2 and all(isinstance(v, int) for v in view_range):
         start = max(1, view_range[0])
         end = len(lines) if view_range[1] == -1 else min(len(lines), view_range[1])
     numbered = [f"{n:6}\t{lines[n - 1]}" for n in range(start, end + 1)]
-    return ToolResult("", "\n".join(numbered) if numbered else "(empty file)")
+    return ToolResult("", ("\n".join(numbered) if numbered else "(empty file)") + (cut if size > len(data) else ""))
 
 
 def _display(target: Path, cwd: Path) -> str:

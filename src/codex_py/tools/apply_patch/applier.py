@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from codex_py.tools.apply_patch import fs
 from codex_py.tools.apply_patch.diff import Edit, render, split_lines
 from codex_py.tools.apply_patch.matcher import LineMatcher
 from codex_py.tools.apply_patch.parser import AddFile, Chunk, DeleteFile, PatchError, UpdateFile, parse_patch
@@ -33,6 +36,10 @@ class PlannedChange:
     new_text: str | None
     diff: str
     """Unified diff for display, with paths relative to the workspace in its headers."""
+    real: Path | None = None
+    """The real path the patch acts on (a Delete: the directory entry itself, not a symlink's target)."""
+    real_move_to: Path | None = None
+    """The real path of ``move_to``. Judge these two: :func:`apply_patch` writes only where they say."""
 
     def rel(self, root: Path) -> str:
         """``path`` relative to ``root`` (the workspace) for display, or absolute when outside it."""
@@ -59,7 +66,7 @@ class _Plan:
     def __init__(self, workspace: Workspace) -> None:
         self.ws = workspace
         self.state: dict[Path, _State] = {}
-        """Files as the patch leaves them, keyed by their real path (``_real``)."""
+        """Files as the patch leaves them, keyed by their real path (``Workspace.resolve``)."""
         self.changes: list[PlannedChange] = []
         self.summary: dict[str, list[str]] = {"A": [], "M": [], "D": []}
 
@@ -69,12 +76,19 @@ class _Plan:
         if known is not None:
             return known
         try:
-            info = os.stat(path)
+            dirfd = fs.open_dir(str(path.parent))
         except FileNotFoundError:
             return None
-        if stat.S_ISDIR(info.st_mode):
-            raise IsADirectoryError(21, "Is a directory")
-        return _State(path.read_bytes().decode("utf-8"), stat.S_IMODE(info.st_mode))
+        try:
+            info = fs.entry(dirfd, path.name)
+            if info is None:
+                return None
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(21, "Is a directory")
+            data, mode = fs.read_at(dirfd, path.name)
+        finally:
+            os.close(dirfd)
+        return _State(data.decode("utf-8"), mode)
 
     def check_writable(self, path: Path) -> None:
         """Refuse early a write that would land on a directory or under a file."""
@@ -96,13 +110,14 @@ class _Plan:
         raise PatchError(f"Failed to write file {path}: {parent} is not a directory (os error 20)")
 
     def add(self, hunk: AddFile) -> None:
-        path = self.ws.resolve(hunk.path, hunk.line)
-        key = _real(path)
+        path, key = self.ws.resolve(hunk.path, hunk.line)
         self.check_writable(key)
         try:
             before = self.current(key)
-        except (OSError, UnicodeDecodeError):
-            before = None  # an Add overwrites whatever is there; only the diff loses the old text
+        except fs.NotRegular as exc:
+            raise PatchError(f"Failed to write file {path}: {exc}") from exc
+        except (OSError, UnicodeDecodeError, fs.TooLarge):
+            before = None  # an Add overwrites a file whatever it holds; only the diff loses the old text
         old = before.text if before else None
         self.state[key] = _State(hunk.contents, before.mode if before else None)
         new_lines, _ = split_lines(hunk.contents)
@@ -112,11 +127,11 @@ class _Plan:
         else:
             old_lines, missing_eol = split_lines(old)
             diff = render(old_lines, [(0, len(old_lines), new_lines)], rel, rel, old_missing_eol=missing_eol)
-        self._record(PlannedChange(path, "add", None, old, hunk.contents, diff), "A", hunk.path)
+        self._record(PlannedChange(path, "add", None, old, hunk.contents, diff, key), "A", hunk.path)
 
     def delete(self, hunk: DeleteFile) -> None:
-        path = self.ws.resolve(hunk.path, hunk.line, follow_last=False)
-        key = _real(path.parent) / path.name  # the directory entry itself: a symlink is removed, not its target
+        # the directory entry itself, realpath(parent)/name: a symlink is removed (and judged), not its target
+        path, key = self.ws.resolve(hunk.path, hunk.line, follow_last=False)
         known = self.state.get(key)
         if known is not None:
             if known.text is None:
@@ -124,34 +139,33 @@ class _Plan:
             old: str = known.text
         else:
             try:
-                info = os.lstat(path)
+                old = _entry_text(key)
             except OSError as exc:
                 raise PatchError(f"Failed to delete file {path}: {io_reason(exc)}") from exc
-            if stat.S_ISDIR(info.st_mode):
-                raise PatchError(f"Failed to delete file {path}: Is a directory (os error 21)")
-            old = "" if stat.S_ISLNK(info.st_mode) else path.read_bytes().decode("utf-8", "replace")
+            except fs.Refused as exc:
+                raise PatchError(f"Failed to delete file {path}: {exc}") from exc
         self.state[key] = _State(None)
         old_lines, missing_eol = split_lines(old)
         diff = render(old_lines, [(0, len(old_lines), [])], self.ws.display(path), None, old_missing_eol=missing_eol)
-        self._record(PlannedChange(path, "delete", None, old, None, diff), "D", hunk.path)
+        self._record(PlannedChange(path, "delete", None, old, None, diff, key), "D", hunk.path)
 
     def update(self, hunk: UpdateFile) -> None:
-        path = self.ws.resolve(hunk.path, hunk.line)
-        key = _real(path)
+        path, key = self.ws.resolve(hunk.path, hunk.line)
         try:
             before = self.current(key)
             if before is None or before.text is None:
                 raise FileNotFoundError(2, "No such file or directory")
         except OSError as exc:
             raise PatchError(f"Failed to read file to update {path}: {io_reason(exc)}") from exc
+        except fs.Refused as exc:
+            raise PatchError(f"Failed to read file to update {path}: {exc}") from exc
         except UnicodeDecodeError as exc:
             raise PatchError(f"Failed to read file to update {path}: stream did not contain valid UTF-8") from exc
         edited = updated_text(before.text, hunk.chunks, path, hunk.path)
         new = edited.text
         target, target_key = path, key
         if hunk.move_to is not None:
-            target = self.ws.resolve(hunk.move_to, hunk.line + 1)
-            target_key = _real(target)
+            target, target_key = self.ws.resolve(hunk.move_to, hunk.line + 1)
             self.check_writable(target_key)
         if target_key != key:
             self.state[key] = _State(None)
@@ -164,7 +178,8 @@ class _Plan:
             self.ws.display(target),
             old_missing_eol=edited.old_missing_eol,
         )
-        self._record(PlannedChange(path, "update", moved, before.text, new, diff), "M", hunk.move_to or hunk.path)
+        change = PlannedChange(path, "update", moved, before.text, new, diff, key, target_key if moved else None)
+        self._record(change, "M", hunk.move_to or hunk.path)
 
     def _record(self, change: PlannedChange, tag: str, name: str) -> None:
         self.changes.append(change)
@@ -181,9 +196,20 @@ class _Plan:
         return result
 
 
-def _real(path: Path) -> Path:
-    """The file ``path`` names once symlinks are followed: two names of one file share one state entry."""
-    return Path(os.path.realpath(path))
+def _entry_text(key: Path) -> str:
+    """What a Delete removes, for the diff: a regular file's text, ``""`` for a symlink; else refused."""
+    dirfd = fs.open_dir(str(key.parent))
+    try:
+        info = fs.entry(dirfd, key.name)
+        if info is None:
+            raise FileNotFoundError(2, "No such file or directory")
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(21, "Is a directory")
+        if stat.S_ISLNK(info.st_mode):
+            return ""
+        return fs.read_at(dirfd, key.name)[0].decode("utf-8", "replace")
+    finally:
+        os.close(dirfd)
 
 
 @dataclass(slots=True)
@@ -241,12 +267,13 @@ def updated_text(text: str, chunks: list[Chunk], path: Path, name: str) -> Edite
     return Edited(bom + newline.join(result) + newline, lines, edits, missing_eol)
 
 
-def _plan(text: str, cwd: Path, allow_outside: bool) -> _Plan:
+def _plan(text: str, cwd: Path, allow_outside: bool, stop: threading.Event | None = None) -> _Plan:
     patch = parse_patch(text)
     if not patch.hunks:
         raise PatchError("No files were modified.")
     plan = _Plan(Workspace(cwd, allow_outside=allow_outside))
     for hunk in patch.hunks:
+        _check_stop(stop)
         if isinstance(hunk, AddFile):
             plan.add(hunk)
         elif isinstance(hunk, DeleteFile):
@@ -256,15 +283,59 @@ def _plan(text: str, cwd: Path, allow_outside: bool) -> _Plan:
     return plan
 
 
-def preview_patch(text: str, cwd: Path, *, allow_outside: bool = False) -> list[PlannedChange]:
-    """Verify ``text`` against the files under ``cwd`` and return the changes; writes nothing."""
-    return _plan(text, cwd, allow_outside).changes
+def _check_stop(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise PatchError("apply_patch was interrupted; no files were modified")
 
 
-def apply_patch(text: str, cwd: Path, *, allow_outside: bool = False) -> AppliedPatch:
-    """Verify the whole patch, then write it; if anything fails no file is changed."""
-    plan = _plan(text, cwd, allow_outside)
-    commit(plan.ops())
+def _unexpected(exc: Exception) -> PatchError:
+    """A failure no step named (a race's ``EINVAL``, a bad path): one line, and nothing was written."""
+    reason = io_reason(exc) if isinstance(exc, OSError) else str(exc)
+    return PatchError(f"Failed to apply the patch: {reason}; no files were modified")
+
+
+def preview_patch(
+    text: str, cwd: Path, *, allow_outside: bool = False, stop: threading.Event | None = None
+) -> list[PlannedChange]:
+    """Verify ``text`` against the files under ``cwd`` and return the changes; writes nothing.
+
+    ``stop`` set from another thread ends the verification early with a ``PatchError``.
+    """
+    try:
+        return _plan(text, cwd, allow_outside, stop).changes
+    except (OSError, ValueError) as exc:
+        raise _unexpected(exc) from exc
+
+
+def apply_patch(
+    text: str,
+    cwd: Path,
+    *,
+    allow_outside: bool = False,
+    judged: Iterable[Path] | None = None,
+    stop: threading.Event | None = None,
+) -> AppliedPatch:
+    """Verify the whole patch, then write it; if anything fails no file is changed.
+
+    ``judged``: the real paths an approval was given for (``PlannedChange.real`` / ``real_move_to``
+    of an earlier :func:`preview_patch`); the patch is refused when it now resolves anywhere else.
+    ``stop`` set from another thread ends it before anything is written.
+    """
+    try:
+        plan = _plan(text, cwd, allow_outside, stop)
+        ops = plan.ops()
+        if judged is not None:
+            allowed = set(judged)
+            for op in ops:
+                if op.path not in allowed:
+                    raise PatchError(
+                        f"Failed to write file {op.path}: the patch now resolves to a path that was not checked "
+                        "(a folder or symlink changed since it was verified); no files were modified, retry the patch"
+                    )
+        _check_stop(stop)
+        commit(ops)
+    except (OSError, ValueError) as exc:
+        raise _unexpected(exc) from exc
     lines = ["Success. Updated the following files:"]
     lines += [f"{tag} {name}" for tag, names in plan.summary.items() for name in names]
     return AppliedPatch(plan.changes, "\n".join(lines))
@@ -275,7 +346,7 @@ def paths_touched(text: str, cwd: Path) -> list[Path]:
     workspace = Workspace(cwd, allow_outside=True)
     seen: dict[Path, None] = {}
     for hunk in parse_patch(text).hunks:
-        seen[workspace.lexical(hunk.path)] = None
+        seen[workspace.lexical(hunk.path, hunk.line)] = None
         if isinstance(hunk, UpdateFile) and hunk.move_to is not None:
-            seen[workspace.lexical(hunk.move_to)] = None
+            seen[workspace.lexical(hunk.move_to, hunk.line + 1)] = None
     return list(seen)

@@ -22,31 +22,44 @@ class Workspace:
         self.real_root = os.path.realpath(self.root)
         self.allow_outside = allow_outside
 
-    def lexical(self, raw: str) -> Path:
+    def lexical(self, raw: str, line: int = 0) -> Path:
         """``raw`` made absolute against the workspace and normalised, without touching the disk."""
+        if "\0" in raw:
+            where = f" on line {line}" if line else ""
+            raise PatchError(f"Invalid patch hunk{where}: the file path {raw!r} contains a NUL character")
         return Path(os.path.normpath(os.path.join(self.root, raw)))
 
-    def resolve(self, raw: str, line: int, *, follow_last: bool = True) -> Path:
-        """The absolute path for ``raw``; refuses paths that leave the workspace.
+    def resolve(self, raw: str, line: int, *, follow_last: bool = True) -> tuple[Path, Path]:
+        """The absolute path for ``raw`` and the real path the patch acts on; refuses paths leaving the workspace.
 
-        ``follow_last=False`` checks where the directory entry itself lives (a Delete removes a
-        symlink, not its target), otherwise where a write through it would land.
+        The real path is what is judged here and what the writer later walks without following
+        symlinks, so the two cannot differ. ``follow_last=False`` gives the directory entry itself
+        (``realpath(parent)/name``: a Delete removes a symlink, not its target), otherwise where a
+        write through it lands.
         """
         if not raw.strip():
             raise PatchError(f"Invalid patch hunk on line {line}: the file path is empty")
-        path = self.lexical(raw)
+        path = self.lexical(raw, line)
+        try:
+            real = Path(
+                os.path.realpath(path) if follow_last else os.path.join(os.path.realpath(path.parent), path.name)
+            )
+        except OSError as exc:  # EINVAL: a folder on the path turned from a symlink into a folder meanwhile
+            raise PatchError(
+                f"Failed to resolve '{raw}' (patch line {line}): {exc.strerror} (os error {exc.errno}); "
+                "a folder on the path changed while it was read, retry the patch"
+            ) from exc
         if self.allow_outside:
-            return path
+            return path, real
         hint = "use a path inside the workspace, or ask the user to approve writing there"
         if not _within(str(path), self.root):
             raise PatchError(f"Refusing '{raw}' (patch line {line}): it is outside the workspace {self.root}; {hint}")
-        real = os.path.realpath(path) if follow_last else os.path.join(os.path.realpath(path.parent), path.name)
-        if not _within(real, self.real_root):
+        if not _within(str(real), self.real_root):
             raise PatchError(
                 f"Refusing '{raw}' (patch line {line}): a symlink leads it outside the workspace {self.root} "
                 f"(to {real}); {hint}"
             )
-        return path
+        return path, real
 
     def display(self, path: Path) -> str:
         """``path`` relative to the workspace when inside it, else absolute."""
