@@ -178,4 +178,39 @@ def test_a_failed_write_rolls_back_the_earlier_ones(layout: tuple[Path, Path]) -
     assert message.startswith(f"Failed to write file {work}/fresh/nnn")
     assert "File name too long" in message and "rolled back, so no files were modified" in message
     assert tree(work) == before
-    assert [p.name for p in work.iterdir() if p.name.endswith(".tmp")] == []
+    assert [p.name for p in work.rglob("*") if p.name.endswith((".tmp", ".orig"))] == []
+
+
+def test_a_rollback_puts_back_the_same_files_links_and_modes(layout: tuple[Path, Path]) -> None:
+    """Kept entries are renamed back: a deleted symlink is a symlink again, a replaced file its old inode."""
+    work, _ = layout
+    (work / "alias").symlink_to("inside.txt")
+    (work / "script.sh").write_text("echo 1\n")
+    (work / "script.sh").chmod(0o751)
+    inode = (work / "script.sh").stat().st_ino
+    text = patch(
+        "*** Delete File: alias",
+        "*** Add File: script.sh",
+        "+echo 2",
+        "*** Add File: " + "n" * 300,
+        "+boom",
+    )
+    with pytest.raises(PatchError, match="rolled back"):
+        apply_patch(text, work)
+    assert os.readlink(work / "alias") == "inside.txt"
+    info = (work / "script.sh").stat()
+    assert (info.st_ino, info.st_mode & 0o777, (work / "script.sh").read_text()) == (inode, 0o751, "echo 1\n")
+    assert sorted(p.name for p in work.iterdir()) == ["alias", "inside.txt", "script.sh"]
+
+
+def test_an_add_replaces_a_file_too_big_to_read(layout: tuple[Path, Path]) -> None:
+    """Updates read at most 10 MiB; an Add does not need the old text and keeps the old mode."""
+    work, _ = layout
+    big = work / "big.log"
+    with big.open("wb") as f:
+        f.truncate(11 * 1024 * 1024)
+    big.chmod(0o640)
+    [change] = preview_patch(patch("*** Add File: big.log", "+small"), work)
+    assert change.old_text is None
+    apply_patch(patch("*** Add File: big.log", "+small"), work)
+    assert big.read_text() == "small\n" and big.stat().st_mode & 0o777 == 0o640
