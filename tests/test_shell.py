@@ -263,6 +263,7 @@ async def test_a_missing_sandbox_interpreter_is_named_not_the_command(
         pytest.skip("no Landlock on this kernel")
     gone = tmp_path / "gone" / "python3"
     monkeypatch.setattr(sys, "executable", str(gone))
+    monkeypatch.setattr(sys, "_base_executable", str(gone), raising=False)
     result = await run_command(["ls"], cwd=tmp_path, timeout_ms=10_000, policy=sandboxed(tmp_path))
     assert result.exit_code == 127
     assert result.output == (

@@ -64,6 +64,11 @@ _FILE_RIGHTS = FS_EXECUTE | FS_WRITE_FILE | FS_READ_FILE | FS_TRUNCATE | FS_IOCT
 
 # character devices every sandboxed command may write (``> /dev/null`` and friends)
 DEVICE_FILES = ("/dev/null", "/dev/zero", "/dev/full")
+# devices a command may also ioctl when it opens them itself (ABI >= 5); every other device, terminals
+# included, refuses ioctls on a descriptor opened inside the sandbox (nothing else there has a use)
+IOCTL_DEVICES = (*DEVICE_FILES, "/dev/random", "/dev/urandom")
+# never granted anywhere, but handled: nobody in the sandbox creates device nodes (root could write a disk raw)
+_DEVICE_NODES = FS_MAKE_CHAR | FS_MAKE_BLOCK
 
 _abi_cache: int | None = None
 
@@ -147,13 +152,15 @@ class Ruleset:
 def build_ruleset(writable: list[str], *, network: bool, abi: int) -> Ruleset:
     """The ruleset for a sandbox writing only beneath ``writable`` (plus the ``DEVICE_FILES``).
 
+    Writable roots get every handled right but making device nodes and device ioctls; ``IOCTL_DEVICES``
+    get device ioctls (ABI >= 5).
+
     ``network=False`` denies TCP bind/connect where the ABI has network rules (>= 4).
     """
     fs = handled_fs(abi)
-    rules: list[tuple[str, int]] = [(path, fs) for path in writable]
+    rules: list[tuple[str, int]] = [(path, fs & ~(_DEVICE_NODES | FS_IOCTL_DEV)) for path in writable]
     rules += [(dev, fs & (FS_WRITE_FILE | FS_TRUNCATE | FS_IOCTL_DEV)) for dev in DEVICE_FILES]
-    if abi >= 5:
-        rules.append(("/dev", FS_IOCTL_DEV))  # terminal/device ioctls are not writes
+    rules += [(dev, fs & FS_IOCTL_DEV) for dev in IOCTL_DEVICES if dev not in DEVICE_FILES]
     net = 0 if network or abi < 4 else NET_BIND_TCP | NET_CONNECT_TCP
     scoped = 0
     if abi >= 6:

@@ -26,7 +26,6 @@ PROTECTED_DIRS = (".git", ".codex", ".agents")
 SECRET_NAME_PARTS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD")
 """Environment variables whose names contain one of these (any case) are not passed to commands."""
 
-_HELPER = Path(__file__).with_name("exec_helper.py")
 
 
 class SandboxPolicy:
@@ -179,6 +178,7 @@ def sandboxed_command(
     layer asks before every command in that case.
     """
     from codex_py.sandbox import seccomp
+    from codex_py.sandbox.exec_helper import helper_command
     from codex_py.sandbox.landlock import build_ruleset, landlock_abi
 
     child_env = command_env(hidden=policy.hidden_env) if env is None else dict(env)
@@ -189,7 +189,7 @@ def sandboxed_command(
         return list(argv), child_env, False
     ruleset = build_ruleset([str(p) for p in policy.write_roots()], network=policy.allows_network, abi=level)
     no_network = ["--no-network"] if not policy.allows_network and seccomp.supported() else []
-    wrapped = [sys.executable, "-S", "-E", str(_HELPER), *no_network, *ruleset.to_args(), "--", *argv]
+    wrapped = [*helper_command(), *no_network, *ruleset.to_args(), "--", *argv]
     return wrapped, child_env, True
 
 
