@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from codex_py.sandbox import seccomp
+from codex_py.sandbox.exec_helper import helper_command
 from codex_py.sandbox.landlock import Ruleset, build_ruleset, landlock_abi
 from codex_py.sandbox.policy import SandboxPolicy, command_env, sandbox_status, sandboxed_command
 from codex_py.tools.shell import run_command
@@ -28,7 +29,6 @@ needs_net_rules = pytest.mark.skipif(ABI < 4, reason=f"Landlock ABI {ABI} has no
 needs_scopes = pytest.mark.skipif(ABI < 6, reason=f"Landlock ABI {ABI} has no signal scoping (needs ABI 6)")
 needs_seccomp = pytest.mark.skipif(not seccomp.supported(), reason="no seccomp network filter for this architecture")
 RESTRICTED = ("read-only", "workspace-write")
-HELPER = Path(__file__).resolve().parent.parent / "src" / "codex_py" / "sandbox" / "exec_helper.py"
 
 
 @dataclass
@@ -184,7 +184,7 @@ async def test_sandboxed_command_cannot_signal_processes_outside(layout: Layout)
 
 
 def _helper(ruleset: Ruleset, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-S", "-E", str(HELPER), *ruleset.to_args(), "--", *argv]
+    cmd = [*helper_command(), *ruleset.to_args(), "--", *argv]
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
 
 
@@ -208,7 +208,7 @@ def test_helper_reports_a_missing_command_and_usage(layout: Layout) -> None:
     missing = _helper(spec, "no-such-command-xyz", cwd=layout.ws)
     assert missing.returncode == 127
     assert "command not found: no-such-command-xyz" in missing.stderr
-    usage = subprocess.run([sys.executable, str(HELPER), "7", "--"], capture_output=True, text=True, check=False)
+    usage = subprocess.run([*helper_command(), "7", "--"], capture_output=True, text=True, check=False)
     assert usage.returncode == 2
     assert "usage:" in usage.stderr
 
