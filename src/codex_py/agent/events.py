@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from codex_py.protocol.events import RateLimits, Usage
 
@@ -140,11 +140,48 @@ class ApprovalRequest:
     """Ask the user. The front end resolves ``future`` with an ``ApprovalResult``."""
 
     call_id: str
-    kind: Literal["command", "patch"]
+    kind: Literal["command", "patch", "mcp_tool"]
     reason: str
     command: list[str] | None = None
     changes: list[FileChange] | None = None
     future: asyncio.Future[ApprovalResult] | None = None
+
+
+@dataclass(slots=True)
+class McpServerUpdate:
+    """An MCP server changed state: ``starting`` -> ``ready`` or ``failed`` (a failure also comes as one
+    ``Warning``). ``ready``/``total`` count the session's enabled servers (the TUI shows "MCP 2/3 ready")."""
+
+    server: str
+    state: str
+    error: str
+    ready: int
+    total: int
+
+
+@dataclass(slots=True)
+class McpToolCallBegin:
+    call_id: str
+    server: str
+    """Raw server and tool names (the model saw ``mcp__<server>__<tool>``)."""
+    tool: str
+    arguments: Any
+    """The parsed JSON arguments, or None when the model sent none."""
+
+
+@dataclass(slots=True)
+class McpToolCallEnd:
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+    result: dict[str, Any] | None
+    """``{"content": [MCP blocks], "structured_content": ...}``; None when the call produced no result."""
+    error: str | None
+    """Why there is no result (timeout, dead server, declined)."""
+    status: Literal["completed", "failed"]
+    """``failed`` when ``isError`` is set or there is no result."""
+    duration_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -202,6 +239,9 @@ AgentEvent = (
     | PatchBegin
     | PatchEnd
     | PlanUpdated
+    | McpServerUpdate
+    | McpToolCallBegin
+    | McpToolCallEnd
     | ApprovalRequest
     | TokenUsage
     | Warning

@@ -54,6 +54,7 @@ from codex_py.protocol.items import Item
 from codex_py.protocol.types import ErrorKind
 
 if TYPE_CHECKING:
+    from codex_py.mcp.manager import McpManager
     from codex_py.providers import ModelClient
 
 ABORTED_OUTPUT = "aborted by the user"
@@ -114,6 +115,9 @@ class Session:
         self.auth_mode = ""
         """How we authenticate, for the status bar (e.g. "API key (OPENAI_API_KEY)")."""
         self.runner = ToolRunner(config, sink, self._ask, interactive)
+        self.mcp: McpManager | None = None
+        """The session's MCP servers (``attach_mcp``); their ready tools join every request."""
+        self._mcp_specs: tuple[object, list[Any]] = (None, [])
 
     # --- public --------------------------------------------------------------------------
     async def run_turn(self, text: str | UserMessage) -> None:
@@ -198,8 +202,25 @@ class Session:
         (e.g. the output of a command the user ran with ``!cmd``)."""
         self._append(item)
 
+    def attach_mcp(self, manager: McpManager) -> None:
+        """Offer ``manager``'s tools to the model and run their calls; start its servers in the background.
+        Call inside the running loop. A failed server is reported once as a ``Warning``."""
+        from codex_py.agent.events import McpServerUpdate
+
+        def on_update(status: Any) -> None:
+            ready, total = manager.counts()
+            self.sink(McpServerUpdate(status.name, status.state, status.error, ready, total))
+            if status.state == "failed":
+                self.sink(Warning(status.report()))
+
+        manager.on_update = on_update
+        self.mcp = self.runner.mcp = manager
+        manager.start()
+
     async def aclose(self) -> None:
-        """Close the model client's connections."""
+        """Stop the MCP servers and close the model client's connections."""
+        if self.mcp is not None:
+            await self.mcp.aclose()
         await self.client.aclose()
 
     # --- internals -----------------------------------------------------------------------
@@ -214,6 +235,13 @@ class Session:
 
     def _request(self) -> ModelRequest:
         tools = self._tools()
+        if self.mcp is not None:  # the servers ready now (a later request picks up late starters)
+            ready = self.mcp.tools()
+            if self._mcp_specs[0] is not ready:
+                from codex_py.mcp.specs import tool_specs as mcp_tool_specs
+
+                self._mcp_specs = (ready, mcp_tool_specs(ready))
+            tools = [*tools, *self._mcp_specs[1]]
         return ModelRequest(
             model=self.config.model,
             instructions=self.instructions,

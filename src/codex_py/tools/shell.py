@@ -74,7 +74,8 @@ async def run_command(
     """Run ``argv`` directly (no shell unless argv asks for one) in a new process group under ``policy``.
 
     stdout and stderr share one pipe; output is decoded incrementally as UTF-8 (invalid bytes replaced)
-    and passed to ``on_output`` in coalesced chunks. The command ends when its process exits: background
+    and passed to ``on_output`` in coalesced chunks. The command ends when its process exits: sandboxed,
+    everything it started dies then (its PID namespace ends; ``sandbox.exec_helper``); otherwise background
     processes still holding the pipe get ``_DRAIN_AFTER_EXIT_S`` to finish writing, then the pipe is
     closed (they keep running). On timeout the whole group is killed and the result has exit code 124;
     on cancellation the group is killed and ``CancelledError`` re-raised. ``env`` ``None`` means this
