@@ -41,6 +41,17 @@ _TUI_CHILD = (
 )
 
 
+_TUI_BURST_CHILD = (
+    "import asyncio, json, sys; from benchmarks.tui import run_burst; "
+    "print(json.dumps(asyncio.run(run_burst(int(sys.argv[1]), (120, 40)))))"
+)
+_TUI_RESIZE_CHILD = (
+    "import asyncio, json, sys; from benchmarks.tui import run_resize; "
+    "print(json.dumps(asyncio.run(run_resize(int(sys.argv[1]), (120, 40)))))"
+)
+RESIZE_LINES, RESIZE_QUICK_LINES = 12_000, 400
+
+
 def tui_rows(options: Options) -> list[Row]:
     """Adapter for ``benchmarks/tui.py`` (the TUI engineer's): its ``run`` in a fresh child per repeat."""
     from benchmarks.startup import checked, child_env, run_child
@@ -75,6 +86,46 @@ def tui_rows(options: Options) -> list[Row]:
         ),
         measured("tui", "largest event-loop stall", col("max_stall_ms"), "ms", target="< 50 ms", ok=stall < 50),
         measured("tui", "frames while streaming", col("frames"), ""),
+        *_tui_burst_and_resize(options, env),
+    ]
+
+
+def _tui_burst_and_resize(options: Options, env: dict[str, str]) -> list[Row]:
+    """Keystroke echo during an unpaced burst, and a resize of a long transcript (issue 12's targets)."""
+    from benchmarks.startup import checked, run_child
+
+    def child(code: str, arg: int) -> dict[str, float]:
+        out = checked(run_child([sys.executable, "-c", code, str(arg)], env=env, cwd=ROOT, timeout=300), "tui")
+        figures: dict[str, float] = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        return figures
+
+    n = TUI_QUICK_DELTAS if options.quick else TUI_DELTAS
+    lines = RESIZE_QUICK_LINES if options.quick else RESIZE_LINES
+    repeat = min(options.repeat, TUI_MAX_REPEAT)
+    bursts = [child(_TUI_BURST_CHILD, n) for _ in range(repeat)]
+    resizes = [child(_TUI_RESIZE_CHILD, lines) for _ in range(repeat)]
+    p99 = [b["key_p99_ms"] for b in bursts]
+    resize = [r["resize_to_composer_ms"] for r in resizes]
+    return [
+        measured(
+            "tui",
+            f"{n}-delta burst: keystroke echo p99",
+            p99,
+            "ms",
+            target="<= 50 ms",
+            ok=median(p99) <= 50,
+            note=f"worst {max(b['key_worst_ms'] for b in bursts):.0f} ms; a key every 10 ms while an unpaced burst "
+            f"renders ({median([b['burst_s'] for b in bursts]):.1f} s)",
+        ),
+        measured(
+            "tui",
+            "resize: time to a usable composer",
+            resize,
+            "ms",
+            target="<= 150 ms",
+            ok=median(resize) <= 150,
+            note=f"{resizes[0]['transcript_lines']:.0f} transcript lines; a key typed after the resize is drawn",
+        ),
     ]
 
 

@@ -158,3 +158,125 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+BURST_CHUNK = 1000
+"""Deltas decoded per event-loop turn in a burst: about one 256 KiB socket read of SSE events."""
+
+
+async def run_burst(n: int, size: tuple[int, int], key_every_s: float = 0.01) -> dict[str, float]:
+    """An unpaced burst of ``n`` deltas (a network hiccup releases buffered tokens) while the user types.
+
+    A thread posts a key every ``key_every_s`` the way Textual's input thread does; each key's latency is
+    the time until a frame is drawn with it in the composer (the echo the user sees).
+    """
+    import threading
+
+    from textual import events
+
+    from codex_py.config import CliOverrides, load_config
+    from codex_py.tui.app import CodexApp
+    from codex_py.tui.widgets.assistant_message import AssistantMessage
+
+    with tempfile.TemporaryDirectory() as home:
+        import os
+
+        os.environ["CODEX_PY_HOME"] = home
+        app = CodexApp(load_config(CliOverrides(cd=Path(home), model="gpt-bench")), connect=False)
+        deltas = make_deltas(n)
+        full = "".join(deltas)
+        sent: list[float] = []
+        echoed: list[float] = []
+        async with app.run_test(size=size) as pilot:
+            loop = asyncio.get_running_loop()
+            composer = app.chat.composer
+            original_display = app._display
+
+            def timed_display(*args: object, **kwargs: object) -> None:
+                original_display(*args, **kwargs)  # type: ignore[arg-type]
+                now = time.perf_counter()
+                while len(echoed) < len(composer.text):  # each typed key is one character in the composer
+                    echoed.append(now)
+
+            app._display = timed_display  # type: ignore[method-assign]
+            stop = threading.Event()
+
+            def typist() -> None:
+                while not stop.wait(key_every_s):
+                    sent.append(time.perf_counter())
+                    loop.call_soon_threadsafe(app.post_message, events.Key("x", "x"))
+
+            sink = app.sink
+            sink(TurnStarted("bench"))
+            await pilot.pause()
+            await asyncio.sleep(0.5)  # the user types a prompt meanwhile: the Markdown warm-up is done
+            thread = threading.Thread(target=typist, daemon=True)
+            thread.start()
+            t0 = time.perf_counter()
+            for start in range(0, n, BURST_CHUNK):
+                for text in deltas[start : start + BURST_CHUNK]:
+                    sink(AgentTextDelta(text))
+                await asyncio.sleep(0)
+            sink(AgentMessage(full))
+            sink(TurnCompleted(full))
+            await pilot.pause()
+            answer = app.chat.transcript.query(AssistantMessage).results()
+            while next(answer).source != full or app.chat.renderer.running:
+                await asyncio.sleep(0.002)
+                answer = app.chat.transcript.query(AssistantMessage).results()
+            t_done = time.perf_counter()
+            await asyncio.sleep(0.1)
+            stop.set()
+            thread.join()
+            await pilot.pause()
+        count = min(len(sent), len(echoed))
+        latencies = sorted((echoed[i] - sent[i]) * 1000 for i in range(count))
+        during = [lat for i, lat in enumerate((echoed[j] - sent[j]) * 1000 for j in range(count)) if sent[i] <= t_done]
+        worst = max(during or latencies or [0.0])
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else 0.0
+        return {"keys": count, "burst_s": t_done - t0, "key_p99_ms": p99, "key_worst_ms": worst}
+
+
+async def run_resize(lines: int, size: tuple[int, int]) -> dict[str, float]:
+    """A transcript of two long answers (``lines`` lines in all), then the terminal is resized: how long until
+    the composer is usable again (a key typed right after the resize is drawn in it)."""
+    from textual import events
+
+    from codex_py.config import CliOverrides, load_config
+    from codex_py.tui.app import CodexApp
+    from codex_py.tui.widgets.assistant_message import AssistantMessage
+
+    paragraph = " ".join(WORDS) + "\n\n"  # about two lines at 120 columns
+    answer = paragraph * (lines // 4)
+    with tempfile.TemporaryDirectory() as home:
+        import os
+
+        os.environ["CODEX_PY_HOME"] = home
+        app = CodexApp(load_config(CliOverrides(cd=Path(home), model="gpt-bench")), connect=False)
+        async with app.run_test(size=size) as pilot:
+            for _ in range(2):
+                await app.chat.transcript.mount(AssistantMessage(answer))
+            await pilot.pause()
+            for widget in app.chat.transcript.query(AssistantMessage):
+                widget.measure_all()
+            await pilot.pause()
+            total = app.chat.transcript.total_lines()
+            drawn: list[float] = []
+            original_display = app._display
+
+            def timed_display(*args: object, **kwargs: object) -> None:
+                original_display(*args, **kwargs)  # type: ignore[arg-type]
+                if app.chat.composer.text and app.chat.composer.size.width < size[0] - 10:  # laid out anew
+                    drawn.append(time.perf_counter())
+
+            app._display = timed_display  # type: ignore[method-assign]
+            new_width = size[0] - 30
+            t0 = time.perf_counter()
+            resizing = asyncio.create_task(pilot.resize_terminal(new_width, size[1]))  # waits for idle: not awaited
+            while app.size.width != new_width:
+                await asyncio.sleep(0)
+            app.post_message(events.Key("x", "x"))
+            while not drawn:
+                await asyncio.sleep(0.001)
+            await resizing
+        return {"transcript_lines": total, "resize_to_composer_ms": (drawn[0] - t0) * 1000}

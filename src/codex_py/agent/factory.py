@@ -81,4 +81,22 @@ async def create_session(
         )
     for message in startup_warnings(SandboxPolicy.from_config(config)):
         sink(Warning(message))
+    if any(server.enabled for server in config.mcp_servers.values()):
+        await _start_mcp(session, config)
     return session
+
+
+async def _start_mcp(session: Session, config: Config) -> None:
+    """Start the MCP servers in the background; wait only for the ``required`` ones."""
+    from codex_py.errors import CodexPyError
+    from codex_py.mcp.manager import McpManager
+
+    manager = McpManager(config.mcp_servers, cwd=config.cwd)
+    session.attach_mcp(manager)
+    failed = await manager.wait_required()
+    if failed:
+        await session.aclose()
+        raise CodexPyError(
+            "required MCP servers failed to initialize: " + "; ".join(f"{s.name}: {s.error}" for s in failed),
+            "fix the server (see its stderr above), or set required = false in its [mcp_servers.NAME] table",
+        )

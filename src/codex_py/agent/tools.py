@@ -48,6 +48,8 @@ class ToolRunner:
     approved_commands: set[tuple[str, ...]] = field(default_factory=set)
     """Approved "for the session": whole argvs, and ("apply_patch", path) per file (exact matches only)."""
     _policy: Any = None
+    mcp: Any = None
+    """The session's ``mcp.manager.McpManager`` when MCP servers are configured."""
 
     @property
     def policy(self) -> Any:
@@ -63,6 +65,10 @@ class ToolRunner:
 
     async def run(self, call: ToolCall) -> ToolResult:
         name = call.name
+        if name.startswith("mcp__") and self.mcp is not None:
+            from codex_py.agent.mcp_calls import run_mcp_call
+
+            return await run_mcp_call(self, call)
         try:
             if name == "shell":
                 args = _json_args(call)

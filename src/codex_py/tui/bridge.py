@@ -25,6 +25,26 @@ MAX_FLUSH_INTERVAL_S = 0.25
 """However busy the loop, text shows at least four times a second."""
 
 
+PIECE_CHARS = 4096
+"""A merged run longer than this (a burst) is handed over in line-aligned pieces of about this size, so the
+screen can render a piece, then let keys and frames through, then the next (about 2-8 ms each)."""
+
+
+def pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
+    """``text`` cut after newlines into pieces of at most ``size`` characters (longer lines are cut anywhere)."""
+    if len(text) <= size:
+        return [text]
+    out: list[str] = []
+    start, end_of_text = 0, len(text)
+    while start < end_of_text:
+        end = end_of_text if end_of_text - start <= size else text.rfind("\n", start, start + size) + 1
+        if end <= start:
+            end = start + size
+        out.append(text[start:end])
+        start = end
+    return out
+
+
 def next_interval(base: float, late: float) -> float:
     """The wait before the next batch, given how late (seconds) the last timer fired."""
     if late <= base / 2:
@@ -81,10 +101,11 @@ class EventBridge:
         if self._parts:
             text = "".join(self._parts)
             self._parts.clear()
-            if self._kind is AgentTextDelta:
-                self._queue.append(AgentTextDelta(text))
-            else:
-                self._queue.append(AgentReasoningDelta(text, self._break))
+            for i, piece in enumerate(pieces(text)):
+                if self._kind is AgentTextDelta:
+                    self._queue.append(AgentTextDelta(piece))
+                else:
+                    self._queue.append(AgentReasoningDelta(piece, self._break and i == 0))
         self._kind = None
         self._break = False
 

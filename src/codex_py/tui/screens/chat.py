@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import deque
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from codex_py.agent.events import ApprovalRequest, ApprovalResult, Decision, TokenUsage
+from codex_py.agent.events import AgentEvent, ApprovalRequest, ApprovalResult, Decision, TokenUsage
 from codex_py.protocol.events import Usage
 from codex_py.tui.bridge import AgentEvents, EventBridge
 from codex_py.tui.files import list_files
@@ -33,6 +37,14 @@ if TYPE_CHECKING:
 
 INLINE_SHARE = 0.8
 """Inline (``--no-alt-screen``), the app takes at most this share of the terminal's height."""
+
+
+RENDER_BUDGET_S = 0.008
+"""Longest stretch of rendering agent events before keys and frames get a turn."""
+
+
+class RenderMore(Message):
+    """Go on rendering the backlog of agent events."""
 
 
 class BottomPane(Vertical):
@@ -90,6 +102,9 @@ class ChatScreen(Screen[None]):
         self.turn_worker: Worker[None] | None = None
         self._files: list[str] | None = None
         self._usage_event: TokenUsage | None = None
+        self._backlog: deque[AgentEvent] = deque()
+        """Agent events received but not rendered yet (a burst is rendered in slices)."""
+        self._render_more_posted = False
 
     @property
     def codex(self) -> CodexApp:
@@ -211,10 +226,29 @@ class ChatScreen(Screen[None]):
 
     # --- agent events ------------------------------------------------------------------------
     async def on_agent_events(self, message: AgentEvents) -> None:
-        """Render a batch of agent events, in order."""
+        """Render agent events in order, for at most ``RENDER_BUDGET_S`` at a time: what is left waits in
+        the backlog behind a ``RenderMore`` message, so keys and frames get through during a burst."""
+        self._backlog.extend(message.events)
+        await self._render_backlog()
+
+    @on(RenderMore)
+    async def _render_more(self, message: RenderMore) -> None:
+        self._render_more_posted = False
+        await self._render_backlog()
+
+    async def _render_backlog(self) -> None:
+        backlog = self._backlog
         handle = self.renderer.handle
-        for event in message.events:
-            await handle(event)
+        started = time.perf_counter()
+        while backlog:
+            await handle(backlog.popleft())
+            if backlog and time.perf_counter() - started > RENDER_BUDGET_S:
+                if not self._render_more_posted:
+                    # posted from the next loop turn: a message already in the queue would be taken at once,
+                    # without the loop running keys, timers and frames in between
+                    self._render_more_posted = True
+                    asyncio.get_running_loop().call_soon(self.post_message, RenderMore())
+                break
         self.call_after_refresh(self._sync_hint, True)
 
     def ask_approval(self, request: ApprovalRequest) -> None:

@@ -184,3 +184,21 @@ def terminal_shows_hyperlinks(env: Mapping[str, str] | None = None) -> bool:
         return True
     vte = env.get("VTE_VERSION", "")
     return vte.isdigit() and int(vte) >= 5000
+
+
+WARM_UP_SAMPLE = (
+    "# T\n\nSome *text* with `code` and a [link](https://x.org).\n\n- a\n\n"
+    "| a | b |\n|---|---|\n| 1 | 2 |\n\n```python\nx = 1\n```\n"
+)
+
+
+def warm_up() -> None:
+    """Import and exercise the Markdown path once (markdown-it, Rich's Markdown, Pygments' lexers: ~0.2 s)
+    so that the first answer, or a burst, does not pay for it on the event loop. Run in a thread."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="truecolor")
+    block_parser()
+    console.print(answer_markdown(WARM_UP_SAMPLE))

@@ -4,6 +4,7 @@ session's history when the user scrolls back to the top; ``/resume`` redraws a s
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,18 @@ def freeze_startup_heap() -> None:
     if not _frozen_heap:
         _frozen_heap = True
         gc.freeze()
+        threading.Thread(target=_warm_up_then_freeze, name="codex-py warm-up", daemon=True).start()
+
+
+def _warm_up_then_freeze() -> None:
+    """The Markdown machinery loads in the background while the user types; then it is frozen too."""
+    from codex_py.tui.widgets.markdown_blocks import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # a warm-up is an optimisation: the real render reports any problem
+        return
+    gc.freeze()
 
 
 def _session_history(widget: Widget) -> Sequence[Item]:

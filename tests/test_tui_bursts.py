@@ -1,0 +1,105 @@
+"""A burst of output and a resize of a long transcript never hold the app: work is sliced, results are exact."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rich.console import Console
+from textual import events
+
+from benchmarks.tui import make_deltas
+from codex_py.agent.events import AgentMessage, AgentTextDelta, TurnCompleted, TurnStarted
+from codex_py.config import CliOverrides, load_config
+from codex_py.tui.app import CodexApp
+from codex_py.tui.bridge import PIECE_CHARS, pieces
+from codex_py.tui.widgets.assistant_message import AssistantMessage
+from codex_py.tui.widgets.markdown_blocks import answer_markdown
+from tests.test_tui_conversation import wait_for
+
+
+def make_app(tmp_path: Path) -> CodexApp:
+    return CodexApp(load_config(CliOverrides(cd=tmp_path, model="gpt-test")), connect=False)
+
+
+def reference(text: str, width: int) -> list[str]:
+    console = Console(width=width, color_system=None, force_terminal=False)
+    with console.capture() as capture:
+        console.print(answer_markdown(text))
+    return [line.rstrip() for line in capture.get().rstrip("\n").split("\n")]
+
+
+def shown(answer: AssistantMessage) -> list[str]:
+    return [answer.render_line(y).text.rstrip() for y in range(answer.line_count)]
+
+
+def test_a_burst_is_handed_over_in_line_aligned_pieces() -> None:
+    text = "".join(make_deltas(20_000))
+    cut = pieces(text)
+    assert "".join(cut) == text and len(cut) > len(text) // PIECE_CHARS
+    assert all(len(p) <= PIECE_CHARS for p in cut)
+    assert all(p.endswith("\n") for p in cut[:-1])  # line-aligned whenever a line fits
+    assert pieces("x" * (PIECE_CHARS * 2 + 5)) == ["x" * PIECE_CHARS] * 2 + ["x" * 5]
+    assert pieces("short") == ["short"]
+
+
+async def test_keys_get_through_while_a_burst_renders_and_the_result_is_exact(tmp_path: Path) -> None:
+    """20k deltas released at once: the screen renders them in slices (a key typed meanwhile is handled
+    before the backlog is done), in order, and the answer ends exactly like Rich's render of the text."""
+    full = "".join(make_deltas(20_000))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = app.chat
+        backlog_at_key: list[int] = []
+        original = chat.composer.post_message
+
+        def watch_changes(message: object) -> bool:
+            if type(message).__name__ == "Changed" and chat.composer.text.endswith("x"):
+                backlog_at_key.append(len(chat._backlog))
+            return original(message)  # type: ignore[arg-type]
+
+        chat.composer.post_message = watch_changes  # type: ignore[method-assign]
+        sink = app.sink
+        sink(TurnStarted("t"))
+        deltas = make_deltas(20_000)
+        sink(AgentTextDelta(deltas[0]))
+        await wait_for(
+            pilot,
+            lambda: bool(chat.transcript.query(AssistantMessage)) and chat.transcript.query_one(AssistantMessage)._width,
+            "the answer started and was laid out",
+        )
+        for delta in deltas[1:]:
+            sink(AgentTextDelta(delta))
+        sink(AgentMessage(full))
+        sink(TurnCompleted(full))
+        for _ in range(2000):  # raw sleeps: pilot.pause() would wait until the backlog is drained
+            if len(chat._backlog) > 2:
+                break
+            await asyncio.sleep(0.001)
+        assert len(chat._backlog) > 2, "the burst was rendered in one go"
+        app.post_message(events.Key("x", "x"))
+        await wait_for(pilot, lambda: not chat.renderer.running and not chat._backlog, "burst rendered", rounds=3000)
+        assert backlog_at_key and backlog_at_key[0] > 0, "the key waited for the whole burst"
+        assert chat.composer.text == "x"
+        answer = chat.transcript.query_one(AssistantMessage)
+        assert answer.text == full
+        answer.measure_all()
+        assert shown(answer) == reference(full, answer.content_region.width)
+
+
+async def test_a_resize_measures_what_is_on_screen_first_then_the_rest(tmp_path: Path) -> None:
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 60 for i in range(400))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        answer = AssistantMessage(text)
+        await app.chat.transcript.mount(answer)
+        await wait_for(pilot, lambda: answer.line_count > 0 and not answer._pending, "measured", rounds=3000)
+        resizing = asyncio.create_task(pilot.resize_terminal(70, 30))  # it waits until idle: not awaited yet
+        await wait_for(pilot, lambda: 0 < answer._width < 100, "the answer took the new width")
+        width = answer.content_region.width
+        assert answer._pending, "everything was measured at once"
+        bottom = [answer.render_line(y).text.strip() for y in range(answer.line_count - 3, answer.line_count)]
+        assert "Paragraph 399:" in " ".join(bottom) or any(bottom)  # the bottom is drawn
+        await resizing
+        await wait_for(pilot, lambda: not answer._pending, "caught up", rounds=3000)
+        assert shown(answer) == reference(text, width)
