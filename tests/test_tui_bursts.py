@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from benchmarks.tui import make_deltas
 from rich.console import Console
 from textual import events
 
-from benchmarks.tui import make_deltas
 from codex_py.agent.events import AgentMessage, AgentTextDelta, TurnCompleted, TurnStarted
 from codex_py.config import CliOverrides, load_config
 from codex_py.tui.app import CodexApp
@@ -65,7 +65,7 @@ async def test_keys_get_through_while_a_burst_renders_and_the_result_is_exact(tm
         sink(AgentTextDelta(deltas[0]))
         await wait_for(
             pilot,
-            lambda: bool(chat.transcript.query(AssistantMessage)) and chat.transcript.query_one(AssistantMessage)._width,
+            lambda: any(a._width for a in chat.transcript.query(AssistantMessage)),
             "the answer started and was laid out",
         )
         for delta in deltas[1:]:
