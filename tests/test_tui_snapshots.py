@@ -46,7 +46,7 @@ def test_finished_conversation(snap_compare: Any) -> None:
 
 def test_approval_modal_for_a_patch(snap_compare: Any) -> None:
     """You should see a modal with a thick warning border: "Apply these changes to 1 file?", the reason,
-    "Edited hello.py (+1 -1)" with a coloured diff, and the keys y / a / n / esc on one line."""
+    "Edit hello.py (+1 -1)" (not yet made) with a coloured diff, and the keys y / a / n / esc on one line."""
 
     async def run_before(pilot: Pilot[int]) -> None:
         app = pilot.app

@@ -60,6 +60,10 @@ class CommandBegin:
     call_id: str
     command: list[str]
     workdir: str
+    approval: str = ""
+    """How it was approved, shown dimly in its cell: ``auto: known-safe``, ``auto: on-request, sandboxed``,
+    ``approved once``, ``approved for the session`` (``: npm test …`` for a prefix), ``, unsandboxed`` appended
+    when it runs outside the sandbox. Empty when unknown (exec --json ignores it)."""
 
 
 @dataclass(slots=True)
@@ -81,6 +85,8 @@ class CommandEnd:
     status: Literal["completed", "failed", "declined"]
     reason: str = ""
     """Why it was declined, as told to the model: ``rejected by user: <their words>`` or the policy."""
+    approval: str = ""
+    """As in ``CommandBegin``."""
 
 
 @dataclass(slots=True)
@@ -123,6 +129,9 @@ class PlanUpdated:
 class Decision(StrEnum):
     APPROVE = "approve"
     APPROVE_SESSION = "approve_session"
+    """This exact command (whole argv), or these files, for the rest of the session."""
+    APPROVE_PREFIX = "approve_prefix"
+    """Every command starting with the request's ``session_prefix`` for the rest of the session (sandboxed)."""
     DENY = "deny"
     ABORT = "abort"
     """Deny and stop the turn."""
@@ -145,6 +154,12 @@ class ApprovalRequest:
     command: list[str] | None = None
     changes: list[FileChange] | None = None
     future: asyncio.Future[ApprovalResult] | None = None
+    justification: str = ""
+    """The model's own reason (``justification``), shown on its own labelled line."""
+    unsandboxed: bool = False
+    """Approved, the command runs outside the sandbox (an escalation, or no sandbox available)."""
+    session_prefix: list[str] | None = None
+    """The prefix ``Decision.APPROVE_PREFIX`` remembers; None: that choice is not offered."""
 
 
 @dataclass(slots=True)

@@ -47,6 +47,10 @@ class ToolRunner:
     interactive: bool
     approved_commands: set[tuple[str, ...]] = field(default_factory=set)
     """Approved "for the session": whole argvs, and ("apply_patch", path) per file (exact matches only)."""
+    approved_prefixes: set[tuple[str, ...]] = field(default_factory=set)
+    """Command prefixes approved "for the session" with ``p`` (``sandbox/approval_rules.py``)."""
+    _answered: dict[str, str] = field(default_factory=dict)
+    """call id → how the user approved it (``approved once``...), for the command's cell."""
     _policy: Any = None
     mcp: Any = None
     """The session's ``mcp.manager.McpManager`` when MCP servers are configured."""
@@ -66,9 +70,12 @@ class ToolRunner:
     async def run(self, call: ToolCall) -> ToolResult:
         name = call.name
         if name.startswith("mcp__") and self.mcp is not None:
-            from codex_py.agent.mcp_calls import run_mcp_call
+            from codex_py.agent.mcp_calls import Abort, run_mcp_call
 
-            return await run_mcp_call(self, call)
+            try:
+                return await run_mcp_call(self, call)
+            except Abort:
+                raise TurnAbortRequested from None
         try:
             if name == "shell":
                 args = _json_args(call)
@@ -114,6 +121,7 @@ class ToolRunner:
 
     # --- shell -----------------------------------------------------------------------------
     async def _shell(self, call: ToolCall, argv: list[str], args: dict[str, Any]) -> ToolResult:
+        from codex_py.sandbox.approval_rules import session_prefix
         from codex_py.sandbox.approvals import after_failure, assess_command, escalation_refusal
         from codex_py.sandbox.home_guard import reads_codex_home
         from codex_py.sandbox.landlock import landlock_abi
@@ -136,6 +144,7 @@ class ToolRunner:
             sandbox_available=sandbox_available,
             escalation_requested=escalate,
             approved_commands=self.approved_commands,
+            approved_prefixes=self.approved_prefixes,
             workdir=workdir,
         )
         if verdict != "run" and reads_codex_home(argv, workdir):
@@ -151,18 +160,29 @@ class ToolRunner:
             why = escalation_refusal(self.config.approval_policy) if escalate else "rejected by the approval policy"
             return self._declined_command(call, argv, workdir, why)
         if verdict == "ask":
-            reason = args.get("justification") or (
+            reason = (
                 "runs outside the workspace"
                 if outside
                 else "requests to run outside the sandbox"
                 if escalate
                 else "needs approval under the current policy"
             )
-            result = await self._request(call, "command", str(reason), argv=argv)
+            unsandboxed = escalate or not sandbox_available
+            justification = args.get("justification")
+            result = await self._request(
+                call,
+                "command",
+                reason,
+                argv=argv,
+                workdir=workdir,
+                justification=justification.strip() if isinstance(justification, str) else "",
+                unsandboxed=unsandboxed,
+                prefix=None if unsandboxed or outside else session_prefix(argv),
+            )
             if result is not None:
                 return self._declined_command(call, argv, workdir, result)
-            unsandboxed = escalate or not sandbox_available
-        outcome = await self._exec(call, argv, workdir, timeout_ms, unsandboxed)
+        approval = self._approval(call, argv, unsandboxed)
+        outcome = await self._exec(call, argv, workdir, timeout_ms, unsandboxed, approval)
         sandboxed = not unsandboxed and self.policy.mode != "danger-full-access"
         if (
             sandboxed
@@ -170,11 +190,13 @@ class ToolRunner:
             and after_failure(outcome, policy=self.config.approval_policy, sandbox_used=True) == "ask_unsandboxed"
         ):
             question = "failed in the sandbox; run it without the sandbox?"
-            if await self._request(call, "command", question, argv) is None:
-                outcome = await self._exec(call, argv, workdir, timeout_ms, True)
+            if await self._request(call, "command", question, argv, keep_on_abort=False) is None:
+                outcome = await self._exec(call, argv, workdir, timeout_ms, True, self._approval(call, argv, True))
         return self._command_result(call, outcome)
 
-    async def _exec(self, call: ToolCall, argv: list[str], workdir: Path, timeout_ms: int, unsandboxed: bool) -> Any:
+    async def _exec(
+        self, call: ToolCall, argv: list[str], workdir: Path, timeout_ms: int, unsandboxed: bool, approval: str = ""
+    ) -> Any:
         from codex_py.sandbox.policy import SandboxPolicy
         from codex_py.tools.shell import run_command
 
@@ -187,7 +209,7 @@ class ToolRunner:
                 network_access=True,
                 hidden_env=policy.hidden_env,
             )
-        self.sink(CommandBegin(call.call_id, argv, str(workdir)))
+        self.sink(CommandBegin(call.call_id, argv, str(workdir), approval))
         sink = self.sink
         call_id = call.call_id
         try:
@@ -199,11 +221,25 @@ class ToolRunner:
                 on_output=lambda chunk: sink(CommandOutput(call_id, chunk)),
             )
         except BaseException:
-            self.sink(CommandEnd(call_id, argv, None, "", 0.0, "failed"))
+            self.sink(CommandEnd(call_id, argv, None, "", 0.0, "failed", approval=approval))
             raise
         status: Literal["completed", "failed"] = "completed" if result.exit_code == 0 else "failed"
-        self.sink(CommandEnd(call_id, argv, result.exit_code, result.output, result.duration_s, status))
+        ended = CommandEnd(call_id, argv, result.exit_code, result.output, result.duration_s, status, approval=approval)
+        self.sink(ended)
         return result
+
+    def _approval(self, call: ToolCall, argv: list[str], unsandboxed: bool) -> str:
+        """How this run was approved, for its cell (``approved once``, ``auto: known-safe``...)."""
+        from codex_py.sandbox.approval_rules import run_label
+
+        label = self._answered.pop(call.call_id, "") or run_label(
+            argv,
+            policy=self.config.approval_policy,
+            sandbox=self.policy,
+            approved_commands=self.approved_commands,
+            approved_prefixes=self.approved_prefixes,
+        )
+        return f"{label}, unsandboxed" if unsandboxed and self.policy.mode != "danger-full-access" else label
 
     def _command_result(self, call: ToolCall, outcome: Any) -> ToolResult:
         from codex_py.tools.shell import format_for_model
@@ -251,13 +287,16 @@ class ToolRunner:
 
     # --- apply_patch -----------------------------------------------------------------------
     async def _patch(self, call: ToolCall, text: str, cwd: Path) -> ToolResult:
+        from codex_py.sandbox.approval_rules import patch_reason
+
+        root = self.config.cwd
         from codex_py.sandbox.approvals import assess_patch
         from codex_py.tools.apply_patch import PatchError, apply_patch, preview_patch
 
         try:
             planned = await _off_loop(partial(preview_patch, text, cwd, allow_outside=True))
         except PatchError as exc:
-            self.sink(PatchEnd(call.call_id, [], "failed", str(exc)))
+            self.sink(PatchEnd(call.call_id, _named_changes(text), "failed", str(exc)))
             return ToolResult(call.call_id, f"apply_patch verification failed: {exc}", is_error=True)
         changes = [
             FileChange(
@@ -286,7 +325,7 @@ class ToolRunner:
             why = await self._request(
                 call,
                 "patch",
-                "the patch writes outside the writable roots",
+                patch_reason(writes, removed, policy=self.config.approval_policy, sandbox=self.policy, cwd=root),
                 changes=changes,
                 session_keys=[("apply_patch", str(p)) for p in paths],
             )
@@ -329,20 +368,50 @@ class ToolRunner:
         *,
         changes: list[FileChange] | None = None,
         session_keys: list[tuple[str, ...]] | None = None,
+        workdir: Path | None = None,
+        justification: str = "",
+        unsandboxed: bool = False,
+        prefix: tuple[str, ...] | None = None,
+        keep_on_abort: bool = True,
     ) -> str | None:
-        """Ask the user; return None when approved, else the reason to tell the model."""
+        """Ask the user; return None when approved, else the reason to tell the model.
+
+        ``prefix``: offer "approve every command starting with it for the session". Esc (abort) leaves the
+        proposed command or patch in the transcript as declined ("stopped at approval") unless
+        ``keep_on_abort`` is False (the re-run question: the command's cell is already there)."""
         if not self.interactive:
             return "approval required, and exec mode never prompts (declined)"
-        result = await self.ask(ApprovalRequest(call.call_id, kind, reason, argv, changes))
+        request = ApprovalRequest(
+            call.call_id,
+            kind,
+            reason,
+            argv,
+            changes,
+            justification=justification,
+            unsandboxed=unsandboxed,
+            session_prefix=list(prefix) if prefix else None,
+        )
+        result = await self.ask(request)
+        if result.decision is Decision.APPROVE_PREFIX and prefix:
+            self.approved_prefixes.add(prefix)
+            self._answered[call.call_id] = f"approved for the session: {' '.join(prefix)} …"
+            return None
         if result.decision is Decision.APPROVE_SESSION:
             if argv is not None:
                 self.approved_commands.add(tuple(argv))
             for key in session_keys or []:
                 self.approved_commands.add(key)
+            self._answered[call.call_id] = "approved for the session"
             return None
-        if result.decision is Decision.APPROVE:
+        if result.decision in (Decision.APPROVE, Decision.APPROVE_PREFIX):  # no prefix offered: once
+            self._answered[call.call_id] = "approved once"
             return None
         if result.decision is Decision.ABORT:
+            stopped = "stopped at approval (Esc): the turn ended"
+            if keep_on_abort and kind == "command" and argv is not None:
+                self._declined_command(call, argv, workdir or self.config.cwd, stopped)
+            elif keep_on_abort and kind == "patch":
+                self.sink(PatchEnd(call.call_id, changes or [], "declined", stopped, reason=stopped))
             raise TurnAbortRequested
         return f"rejected by user{': ' + result.reason if result.reason else ''}"
 
@@ -386,6 +455,15 @@ def _inside(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _named_changes(text: str) -> list[FileChange]:
+    """The files a patch names in its headers (for a patch that failed verification: its cell names them)."""
+    import re
+
+    kinds: dict[str, Literal["add", "update", "delete"]] = {"Add": "add", "Update": "update", "Delete": "delete"}
+    found = re.findall(r"(?m)^\*\*\* (Add|Update|Delete) File: (.+?)\s*$", text)
+    return [FileChange(path, kinds[verb]) for verb, path in found]
 
 
 def _approved(argv: tuple[str, ...] | list[str], approved: set[tuple[str, ...]]) -> bool:

@@ -34,6 +34,7 @@ def assess_command(
     sandbox_available: bool,
     escalation_requested: bool,
     approved_commands: Collection[tuple[str, ...]],
+    approved_prefixes: Collection[tuple[str, ...]] = (),
     workdir: Path | None = None,
 ) -> Verdict:
     """Decide a shell command: "run" (sandboxed when there is a sandbox), "ask" the user first, or "reject".
@@ -41,7 +42,9 @@ def assess_command(
     Order: an escalation request outside ``on-request`` is refused (Codex); a command the user approved
     for the session (the exact argv) runs; a command reading codex-py's home (given ``workdir``) asks
     (:func:`assess_home_read`); an escalation request in a restricted sandbox asks; with no working
-    sandbox every command asks (``never``: refused); known-safe commands run; ``rm -f``/``-rf`` asks
+    sandbox every command asks (``never``: refused); known-safe commands run; a command starting with a prefix
+    the user approved for the session (``approval_rules.matching_prefix``, never a destructive one) runs,
+    sandboxed; ``rm -f``/``-rf`` asks
     (``never``: refused in a sandbox, run under full access); ``untrusted`` asks for the rest; others run it.
     """
     restricted = sandbox.mode != "danger-full-access"
@@ -60,6 +63,11 @@ def assess_command(
         return "reject" if policy == "never" else "ask"
     if is_known_safe_command(argv):
         return "run"
+    if approved_prefixes:  # "p": commands starting with an approved prefix, never destructive ones
+        from codex_py.sandbox.approval_rules import matching_prefix
+
+        if matching_prefix(argv, approved_prefixes) is not None:
+            return "run"
     if command_might_be_dangerous(argv):
         if policy == "never":
             return "reject" if restricted else "run"

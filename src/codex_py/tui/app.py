@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -62,6 +62,8 @@ class CodexApp(App[int]):
         self.connect = connect
         self._factory = session_factory
         self._last_ctrl_c = 0.0
+        self._early_input: list[events.Key | events.Paste] | None = []
+        """Keys (and pastes) typed before the composer had the focus: given to it once it has (None after)."""
         self.scrollback: list[RenderableType] = []
         """The conversation as it was on screen when the app exited (printed after an inline run)."""
         self.chat = ChatScreen(config.tui.transcript_line_budget)
@@ -76,6 +78,27 @@ class CodexApp(App[int]):
             self.chat.queued.append(self.prompt)
         if self.connect:
             self.start_session(self.resume)
+        self.call_after_refresh(self._release_early_input)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Hold keys that arrive before anything has the focus (typed while the app loaded)."""
+        early = self._early_input
+        if early is not None and isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            early.append(event)
+            return
+        await super().on_event(event)
+
+    def _release_early_input(self, tries: int = 0) -> None:
+        """Replay the held keys, in order, to whatever has the focus now (the composer, or a sign-in field)."""
+        if self.focused is None and tries < 40:
+            self.set_timer(0.025, lambda: self._release_early_input(tries + 1))
+            return
+        early, self._early_input = self._early_input or [], None
+        for event in early:
+            if isinstance(event, events.Key):
+                self.post_message(events.Key(event.key, event.character))
+            else:
+                self.post_message(events.Paste(event.text))
 
     # --- session -----------------------------------------------------------------------------
     @property

@@ -6,7 +6,7 @@ Textual is imported only here and below, so ``codex-py --version`` and ``exec`` 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from codex_py.agent.session import Session
@@ -63,6 +63,49 @@ def run_tui(
     if problem is not None:
         sys.stderr.write(problem + "\n")
         return 2
+    typed_ahead = quiet_terminal()
+    try:
+        return _run(cli, prompt, no_alt_screen=no_alt_screen, resume=resume)
+    finally:
+        restore_terminal(typed_ahead)
+
+
+def quiet_terminal() -> list[Any] | None:
+    """Stop the terminal echoing and line-buffering keys while the app loads (about half a second).
+
+    Keys typed meanwhile stay in the terminal's input queue, unechoed, for Textual's driver to read
+    (``CodexApp`` hands them to the composer once it has the focus). Returns the settings to restore,
+    None when stdin is not a terminal we can set.
+    """
+    try:
+        import termios
+    except ImportError:  # not a POSIX system
+        return None
+    try:
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+        quiet = termios.tcgetattr(fd)
+        quiet[3] &= ~(termios.ECHO | termios.ICANON)  # lflag; signals (Ctrl+C) still work until the app starts
+        quiet[6][termios.VMIN], quiet[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: what was typed already stays readable
+    except (OSError, ValueError, AttributeError, termios.error):
+        return None
+    return before
+
+
+def restore_terminal(before: list[Any] | None) -> None:
+    """Put back the settings :func:`quiet_terminal` changed (Textual restores only what it found)."""
+    if before is None:
+        return
+    import termios
+
+    try:
+        termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, before)
+    except (OSError, ValueError, AttributeError, termios.error):
+        pass
+
+
+def _run(cli: CliOverrides, prompt: str | None, *, no_alt_screen: bool, resume: ResumeTarget | None) -> int:
     from codex_py.config import load_config, resolve_paths
     from codex_py.session.logs import setup_logging
 

@@ -168,7 +168,7 @@ class TranscriptRenderer:
 
     async def _command_begin(self, event: ev.CommandBegin) -> None:
         await self._close_stream()
-        cell = CommandCell(event.call_id, event.command, event.workdir)
+        cell = CommandCell(event.call_id, event.command, event.workdir, event.approval)
         self.commands[event.call_id] = cell
         await self._add(cell)
 
@@ -183,7 +183,7 @@ class TranscriptRenderer:
             await self._close_stream()
             cell = CommandCell(event.call_id, event.command)
             await self._add(cell)
-        cell.finish(event.exit_code, event.output, event.duration_s, event.status, event.reason)
+        cell.finish(event.exit_code, event.output, event.duration_s, event.status, event.reason, event.approval)
 
     async def _patch_begin(self, event: ev.PatchBegin) -> None:
         await self._close_stream()

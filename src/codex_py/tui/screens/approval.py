@@ -1,4 +1,6 @@
-"""The approval modal: a command or a patch, approved once, for the session, or denied with a reason."""
+"""The approval modal: a command or a patch, approved once, for the session (the exact command, or with ``p``
+every command starting with a shown prefix), or denied with a reason. It says when an approved command runs
+outside the sandbox, and shows the model's own justification on its own labelled line."""
 
 from __future__ import annotations
 
@@ -27,19 +29,47 @@ KEYS = Content.assemble(
     ("esc", "bold $warning"),
     " stop",
 )
-"""One line at 80 columns."""
+"""A patch's keys: one line at 80 columns (``a``: these files for the session)."""
+UNSANDBOXED = "⚠ If approved it runs OUTSIDE the sandbox: no limits on files or network."
+JUSTIFICATION_LABEL = "Reason given by the model: "
+
+
+def command_keys(prefix: list[str] | None) -> Content:
+    """A command's keys: ``a`` is this exact command; ``p`` (only when a prefix is offered) shows the prefix."""
+    lines = [
+        Content.assemble(
+            ("y", "bold $success"),
+            " approve once   ",
+            ("a", "bold $success"),
+            " approve this exact command for the session",
+        )
+    ]
+    if prefix:
+        lines.append(
+            Content.assemble(
+                ("p", "bold $success"),
+                " always allow commands starting with ",
+                (f"`{' '.join(prefix)}`", "bold"),
+                " this session",
+            )
+        )
+    lines.append(Content.assemble(("n", "bold $error"), " deny (say why)   ", ("esc", "bold $warning"), " stop"))
+    return Content("\n").join(lines)
+
+
 BODY_MAX_LINES = 20
 DIALOG_SHARE = 0.9
 """The dialog's share of the screen height (``max-height`` in approval.tcss)."""
 
 
 class ApprovalScreen(ModalScreen[ApprovalResult]):
-    """Keyboard only: y / a / n (then a reason and Enter) / Esc."""
+    """Keyboard only: y / a / p (when offered) / n (then a reason and Enter) / Esc."""
 
     CSS_PATH = "approval.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "decide('approve')", "Approve once"),
         Binding("a", "decide('approve_session')", "Approve for the session"),
+        Binding("p", "decide('approve_prefix')", "Approve the prefix for the session"),
         Binding("n", "deny", "Deny"),
         Binding("escape", "decide('abort')", "Stop the turn"),
     ]
@@ -53,20 +83,25 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
         request = self.request
         with Vertical(id="dialog"):
             if request.kind == "command":
-                yield Static("Run this command?", id="title")
+                title = "Run this command outside the sandbox?" if request.unsandboxed else "Run this command?"
+                yield Static(title, id="title")
             else:
                 n = len(request.changes or [])
                 yield Static(f"Apply these changes to {n} file{'s' if n != 1 else ''}?", id="title")
+            if request.unsandboxed:
+                yield Static(UNSANDBOXED, id="unsandboxed", markup=False)
             if request.reason:
                 yield Static(request.reason, id="reason", markup=False)
+            if request.justification:
+                yield Static(Content.assemble((JUSTIFICATION_LABEL, "bold"), request.justification), id="justification")
             with VerticalScroll(id="body"):
                 if request.kind == "command":
                     yield Static(Content.assemble(("$ ", "bold"), command_text(request.command or [])), id="command")
                 for change in request.changes or []:
-                    yield Static(change_title(change), markup=False)
+                    yield Static(change_title(change, done=False), markup=False)
                     if change.diff:
                         yield DiffView(change.diff)
-            yield Static(KEYS, id="keys")
+            yield Static(command_keys(request.session_prefix) if request.kind == "command" else KEYS, id="keys")
             yield Input(placeholder="Why not? (Enter sends this to the model, Esc stops the turn)", id="deny-reason")
 
     def on_mount(self) -> None:
@@ -86,7 +121,9 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
         body.styles.max_height = max(3, min(BODY_MAX_LINES, room))
 
     def action_decide(self, decision: str) -> None:
-        """Answer with ``decision`` and close."""
+        """Answer with ``decision`` and close (``p`` does nothing when no prefix is offered)."""
+        if decision == Decision.APPROVE_PREFIX and not self.request.session_prefix:
+            return
         self._answer(ApprovalResult(Decision(decision)))
 
     def action_deny(self) -> None:

@@ -1,4 +1,4 @@
-"""A shell command the agent runs: spinner, live output tail, exit code and duration."""
+"""A shell command the agent runs: spinner, live output tail, exit code, duration and how it was approved."""
 
 from __future__ import annotations
 
@@ -48,11 +48,13 @@ class CommandCell(Widget, can_focus=True):
     CommandCell > .reason { color: $text-muted; padding: 0 0 0 2; }
     """
 
-    def __init__(self, call_id: str, command: list[str], workdir: str = "") -> None:
+    def __init__(self, call_id: str, command: list[str], workdir: str = "", approval: str = "") -> None:
         super().__init__(classes="-empty")
         self.call_id = call_id
         self.command = command
         self.workdir = workdir
+        self.approval = approval
+        """How it was approved (``auto: known-safe``, ``approved once``...), shown dimly after the exit code."""
         self.started = time.monotonic()
         self.exit_code: int | None = None
         self.status = "running"
@@ -102,8 +104,11 @@ class CommandCell(Widget, can_focus=True):
         self._chunks.append(chunk)
         self._dirty = True
 
-    def finish(self, exit_code: int | None, output: str, duration_s: float, status: str, reason: str = "") -> None:
+    def finish(
+        self, exit_code: int | None, output: str, duration_s: float, status: str, reason: str = "", approval: str = ""
+    ) -> None:
         """The command ended: stop the spinner, show the exit code and duration (or why it was declined)."""
+        self.approval = approval or self.approval
         if exit_code is None and not duration_s and self.status == "running" and status != "declined":
             duration_s = time.monotonic() - self.started  # stopped (Esc) before it could report its own time
         self.exit_code = exit_code
@@ -127,11 +132,15 @@ class CommandCell(Widget, can_focus=True):
 
     def _render_header(self) -> None:
         cmd = command_text(self.command)
+        how = f" · {self.approval}" if self.approval else ""
         if self.status == "running":
             elapsed = format_duration(time.monotonic() - self.started)
             self._header.update(
                 Content.assemble(
-                    (SPINNER[self._frame % len(SPINNER)] + " ", "$accent"), ("$ ", "bold"), cmd, (f"  {elapsed}", "dim")
+                    (SPINNER[self._frame % len(SPINNER)] + " ", "$accent"),
+                    ("$ ", "bold"),
+                    cmd,
+                    (f"  {elapsed}{how}", "dim"),
                 )
             )
             return
@@ -143,7 +152,7 @@ class CommandCell(Widget, can_focus=True):
             mark, style, tail = "✓ ", "$success", f"exit 0 · {format_duration(self.duration_s)}"
         else:
             mark, style, tail = "✗ ", "$error", f"exit {self.exit_code} · {format_duration(self.duration_s)}"
-        self._header.update(Content.assemble((mark, style), ("$ ", "bold"), cmd, (f"  {tail}", "dim")))
+        self._header.update(Content.assemble((mark, style), ("$ ", "bold"), cmd, (f"  {tail}{how}", "dim")))
 
     def _render_reason(self) -> None:
         self._reason.display = bool(self.reason)

@@ -13,13 +13,22 @@ from codex_py.agent.events import FileChange
 from codex_py.tui.widgets.diff_view import DiffView, diff_stats
 
 KIND_VERB = {"add": "Added", "update": "Edited", "delete": "Deleted"}
+PROPOSED_VERB = {"add": "Add", "update": "Edit", "delete": "Delete"}
+"""For a change not (yet) made: asked about, applying, declined or failed."""
+NAMED_FILES = 3
+"""A title names up to this many files ("Patch to a.py, b.py declined"), else counts them."""
 
 
-def change_title(change: FileChange) -> Content:
-    """``Edited src/a.py (+3 -1)`` or ``Renamed a.py → b.py``."""
-    added, removed = diff_stats(change.diff)
-    verb = "Renamed" if change.move_to else KIND_VERB.get(change.kind, change.kind)
+def change_title(change: FileChange, *, done: bool = True) -> Content:
+    """``Edited src/a.py (+3 -1)`` or ``Renamed a.py → b.py``; ``Edit src/a.py (+3 -1)`` when not ``done``."""
+    if change.move_to:
+        verb = "Renamed" if done else "Rename"
+    else:
+        verb = (KIND_VERB if done else PROPOSED_VERB).get(change.kind, change.kind)
     path = f"{change.path} → {change.move_to}" if change.move_to else change.path
+    if not change.diff and not done:  # a patch that failed before its diff was made: only its files are known
+        return Content.assemble((verb + " ", "bold"), path)
+    added, removed = diff_stats(change.diff)
     return Content.assemble(
         (verb + " ", "bold"),
         path,
@@ -29,6 +38,15 @@ def change_title(change: FileChange) -> Content:
         (f"-{removed}", "$text-error"),
         ")",
     )
+
+
+def files_named(changes: Sequence[FileChange]) -> str:
+    """``README.md``, ``a.py, b.py``, or ``5 files`` (``no file`` for none)."""
+    if not changes:
+        return "no file"
+    if len(changes) <= NAMED_FILES:
+        return ", ".join(c.path for c in changes)
+    return f"{len(changes)} files"
 
 
 class PatchCell(Widget):
@@ -53,7 +71,7 @@ class PatchCell(Widget):
     def compose(self) -> ComposeResult:
         yield self._title
         for change in self.changes:
-            yield Static(change_title(change), classes="file", markup=False)
+            yield Static(classes="file", markup=False)
             if change.diff:
                 yield DiffView(change.diff)
         yield self._message
@@ -63,7 +81,12 @@ class PatchCell(Widget):
 
     def plain_text(self) -> str:
         """For the terminal scrollback after an inline run."""
-        return "\n".join(f"{change_title(c).plain}\n{c.diff.rstrip()}" for c in self.changes)
+        done = self.status == "completed"
+        lines = [] if done else [self._title_text().plain]
+        lines += [f"{change_title(c, done=done).plain}\n{c.diff.rstrip()}".rstrip() for c in self.changes]
+        if self.message and not done:
+            lines.append(self.message)
+        return "\n".join(lines)
 
     def finish(self, status: str, message: str = "") -> None:
         """Applied (``completed``), ``failed`` or ``declined``."""
@@ -73,20 +96,21 @@ class PatchCell(Widget):
             self._show()
 
     def _show(self) -> None:
-        self._render_title()
+        self._title.update(self._title_text())
+        done = self.status == "completed"
+        for line, change in zip(self.query(".file").results(Static), self.changes, strict=False):
+            line.update(change_title(change, done=done))
         show = bool(self.message) and self.status != "completed"
         self._message.display = show
         if show:
             self._message.update(self.message)
 
-    def _render_title(self) -> None:
+    def _title_text(self) -> Content:
         n = len(self.changes)
         files = f"{n} file{'s' if n != 1 else ''}"
         if self.status == "pending":
-            self._title.update(Content.assemble(("• ", "$accent"), f"Applying patch to {files}…"))
-        elif self.status == "completed":
-            self._title.update(Content.assemble(("✓ ", "$success"), f"Changed {files}"))
-        elif self.status == "declined":
-            self._title.update(Content.assemble(("✗ ", "$error"), f"Patch to {files} declined"))
-        else:
-            self._title.update(Content.assemble(("✗ ", "$error"), f"Patch to {files} failed"))
+            return Content.assemble(("• ", "$accent"), f"Applying patch to {files}…")
+        if self.status == "completed":
+            return Content.assemble(("✓ ", "$success"), f"Changed {files}")
+        verb = "declined" if self.status == "declined" else "failed"
+        return Content.assemble(("✗ ", "$error"), f"Patch to {files_named(self.changes)} {verb}")
