@@ -274,6 +274,34 @@ def build_app() -> "typer.Typer":
         cli = overrides("other", None, None, profile, config, None, None, None, False, None)
         _run("codex_py.session.listing:print_sessions", cli)
 
+    @app.command("undo")
+    def undo(
+        session_id: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Argument(help="Session id (a unique prefix is enough); default: the newest session here."),
+        ] = None,
+        last: Annotated[bool, typer.Option("--last", help="The newest session that ran in this folder.")] = False,
+        turns: Annotated[int, typer.Option("--turns", help="How many of its last turns to undo.")] = 1,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Only print what would be restored.")] = False,
+        force: Annotated[
+            bool, typer.Option("--force", help="Also restore files changed since the turn (by you or others).")
+        ] = False,
+        cd: Cd = None,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Restore the workspace files changed by a session's last turns (from its checkpoints)."""
+        cli = overrides("other", None, None, profile, config, cd, None, None, False, None)
+        _run(
+            "codex_py.session.undo:undo_command",
+            cli,
+            session_id,
+            last=last,
+            turns=turns,
+            dry_run=dry_run,
+            force=force,
+        )
+
     @app.command("login")
     def login(
         action: Annotated[Optional[str], typer.Argument(help="'status' shows what is configured.")] = None,  # noqa: UP045

@@ -38,13 +38,18 @@ async def create_session(
     history: list[Item] = []
     if resume is not None:
         path = find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd)
-        loaded = load_rollout(path)
+        recorder = RolloutRecorder.reopen(path)  # locked first: a session another process runs is refused
+        try:
+            loaded = load_rollout(path)
+        except BaseException:
+            recorder.close()
+            raise
         session_id = loaded.meta.id
         history = list(loaded.items)
-        recorder = RolloutRecorder.reopen(path)
     else:
         session_id = new_session_id()
         recorder = RolloutRecorder.create(paths, session_id=session_id, config=config)
+    recorder.on_failure = lambda message: sink(Warning(message))  # e.g. a full disk: said once, the turn goes on
 
     provider_auth = resolve_provider_auth(config, config.provider, session_id=session_id)
     client = open_client(
@@ -73,6 +78,19 @@ async def create_session(
         context_window=info.context_window,
     )
     session.auth_mode = provider_auth.mode
+    if config.checkpoints:
+        from codex_py.session.checkpoints import CheckpointStore, TurnCheckpointer
+
+        store = CheckpointStore.for_workspace(
+            paths.data_dir, config.cwd, max_file_bytes=config.checkpoint_max_file_bytes
+        )
+        session.checkpointer = TurnCheckpointer(
+            store,
+            session_id,
+            recorder.record_event,
+            max_age_days=config.checkpoint_max_age_days,
+            max_store_bytes=config.checkpoint_max_store_mb * 1024 * 1024,
+        )
     if config.sandbox_mode != "danger-full-access" and landlock_abi() == 0:
         sink(
             Warning(

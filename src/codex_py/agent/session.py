@@ -56,6 +56,7 @@ from codex_py.protocol.types import ErrorKind
 if TYPE_CHECKING:
     from codex_py.mcp.manager import McpManager
     from codex_py.providers import ModelClient
+    from codex_py.session.checkpoints import TurnCheckpointer
 
 ABORTED_OUTPUT = "aborted by the user"
 CUT_SHORT_OUTPUT = (
@@ -118,12 +119,15 @@ class Session:
         self.mcp: McpManager | None = None
         """The session's MCP servers (``attach_mcp``); their ready tools join every request."""
         self._mcp_specs: tuple[object, list[Any]] = (None, [])
+        self.checkpointer: TurnCheckpointer | None = None
+        """Snapshots the workspace before a turn's first tool call and after the turn (``codex-py undo``)."""
 
     # --- public --------------------------------------------------------------------------
     async def run_turn(self, text: str | UserMessage) -> None:
         """Run one user turn to its end (see module docstring)."""
         message = UserMessage.of(text) if isinstance(text, str) else text
-        self.sink(TurnStarted(uuid.uuid4().hex[:12]))
+        turn_id = uuid.uuid4().hex[:12]
+        self.sink(TurnStarted(turn_id))
         turn_usage = Usage()
         self._append(message)
         last_text: str | None = None
@@ -148,6 +152,7 @@ class Session:
                         self.sink(Warning(f"A `{call.name}` call was cut off by the output token limit; not run."))
                         self._append(ToolResult(call.call_id, CUT_SHORT_OUTPUT, is_error=True))
                     else:
+                        await self._checkpoint_before(turn_id, call)
                         self._append(await self.runner.run(call))
                 await self._maybe_compact()
             self.sink(
@@ -171,6 +176,10 @@ class Session:
             self._record_event("turn_aborted", {"reason": "interrupted"})
             self.sink(TurnAborted())
             raise
+        finally:
+            if self.checkpointer is not None:  # synchronous: the task may be cancelled (~tens of ms)
+                for note in self.checkpointer.after(turn_id):
+                    self.sink(Warning(note))
 
     async def compact(self) -> None:
         """Summarize the conversation and replace the history with the summary (/compact)."""
@@ -359,6 +368,13 @@ class Session:
             limit=self.config.model_auto_compact_token_limit,
         ):
             await self.compact()
+
+    async def _checkpoint_before(self, turn_id: str, call: ToolCall) -> None:
+        """Snapshot the workspace before the turn's first call that may change files (once per turn)."""
+        if self.checkpointer is None or call.name == "update_plan":
+            return
+        for note in await asyncio.to_thread(self.checkpointer.before, turn_id):
+            self.sink(Warning(note))
 
     def _close_open_calls(self) -> None:
         answered = {i.call_id for i in self.history if isinstance(i, ToolResult)}

@@ -145,6 +145,15 @@ class Config:
     """Cap on the joined AGENTS.md text."""
     max_tool_iterations: int = 200
     """Runaway guard: model round-trips allowed in one turn."""
+    checkpoints: bool = True
+    """Snapshot the workspace (in a shadow store under the home, never the project's git) before each turn
+    changes anything, so ``codex-py undo``, ``/undo`` and ``/rewind`` can restore its files."""
+    checkpoint_max_file_bytes: int = 10 * 1024 * 1024
+    """Files larger than this are not checkpointed (undo leaves them as they are; the session says so)."""
+    checkpoint_max_age_days: int = 30
+    """Checkpoints of sessions inactive for longer are pruned (0: never by age)."""
+    checkpoint_max_store_mb: int = 2048
+    """The oldest sessions' checkpoints are pruned while a workspace's store is larger (0: no limit)."""
     shell_timeout_ms: int = 10_000
     """Default timeout of a shell tool call."""
     tool_output_max_bytes: int = 10 * 1024
