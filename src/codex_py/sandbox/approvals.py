@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Literal
 from codex_py.sandbox.safe_commands import command_might_be_dangerous, is_known_safe_command
 
 if TYPE_CHECKING:
+    from codex_py.sandbox.command_result import CommandResult
     from codex_py.sandbox.policy import SandboxPolicy
-    from codex_py.tools.shell import CommandResult
 
 __all__ = ["after_failure", "assess_command", "assess_patch", "escalation_refusal", "is_known_safe_command"]
 

@@ -15,10 +15,10 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codex_py.sandbox.command_result import CommandResult
 from codex_py.tools.truncate import format_for_model
 
 if TYPE_CHECKING:
@@ -45,21 +45,6 @@ _HELD_OPEN_NOTE = (
     "\n[codex-py: the command exited but background processes still held its output open; their later output "
     "is not captured. Redirect a background process's output to a file (`cmd > log 2>&1 &`) to keep it running]\n"
 )
-
-
-@dataclass(slots=True)
-class CommandResult:
-    """The outcome of one command."""
-
-    exit_code: int
-    output: str
-    """stdout and stderr interleaved as produced (middle dropped past ~1 MiB; see ``truncated_for_ui``)."""
-    duration_s: float
-    timed_out: bool = False
-    sandbox_denied: bool = False
-    """Best effort: a failure under a sandbox whose output looks like a permission denial."""
-    truncated_for_ui: bool = False
-    """True when the middle of a very large output was dropped to cap memory."""
 
 
 async def run_command(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from codex_py.tools.shell import CommandResult
+    from codex_py.sandbox.command_result import CommandResult
 
 
 def format_for_model(result: CommandResult, *, max_bytes: int, max_lines: int) -> str:

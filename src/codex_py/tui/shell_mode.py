@@ -15,7 +15,7 @@ from codex_py.tui.widgets.command_cell import CommandCell
 if TYPE_CHECKING:
     from codex_py.agent.session import Session
     from codex_py.config import Config
-    from codex_py.tools.shell import CommandResult
+    from codex_py.sandbox.command_result import CommandResult
     from codex_py.tui.screens.chat import ChatScreen
 
 USER_TIMEOUT_MS = 60 * 60 * 1000
