@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -21,6 +21,7 @@ from codex_py.protocol.events import Usage
 from codex_py.tui.bridge import AgentEvents, EventBridge
 from codex_py.tui.files import list_files
 from codex_py.tui.history import HistoryCursor, append_history, load_history
+from codex_py.tui.host import AppHost, host_of
 from codex_py.tui.renderer import RendererHooks, TranscriptRenderer
 from codex_py.tui.widgets.below_hint import NewOutputHint
 from codex_py.tui.widgets.completion import Candidate, CompletionList
@@ -30,10 +31,6 @@ from codex_py.tui.widgets.status_bar import StatusBar, StatusInfo, short_path
 from codex_py.tui.widgets.transcript import Transcript
 from codex_py.tui.widgets.user_message import UserMessage
 from codex_py.tui.widgets.working import WorkingIndicator
-
-if TYPE_CHECKING:
-    from codex_py.tui.app import CodexApp
-
 
 INLINE_SHARE = 0.8
 """Inline (``--no-alt-screen``), the app takes at most this share of the terminal's height."""
@@ -107,12 +104,9 @@ class ChatScreen(Screen[None]):
         self._render_more_posted = False
 
     @property
-    def codex(self) -> CodexApp:
-        """The app, typed."""
-        from codex_py.tui.app import CodexApp
-
-        assert isinstance(self.app, CodexApp)
-        return self.app
+    def codex(self) -> AppHost:
+        """The app's session, config and paths (Textual's own app API stays ``self.app``)."""
+        return host_of(self.app)
 
     def compose(self) -> ComposeResult:
         yield self.transcript
