@@ -1,0 +1,434 @@
+"""MCP client: real MCP servers nobody here wrote, driven through the real session and the loopback model.
+
+Servers: ``mcp-server-time`` (PyPI, stdio; in the ``test`` extra) and ``@modelcontextprotocol/server-everything``
+(npm; installed once into /var/tmp when node and npm are present, else those tests skip). Failure cases use
+programs that are not MCP servers (one exits at once, one never answers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_py.agent.events import (
+    ApprovalRequest,
+    ApprovalResult,
+    Decision,
+    McpServerUpdate,
+    McpToolCallBegin,
+    McpToolCallEnd,
+    TurnCompleted,
+    Warning,
+)
+from codex_py.agent.session import Session
+from codex_py.config import CliOverrides, ConfigError, load_config
+from codex_py.mcp.manager import McpManager
+from codex_py.mcp.names import qualified_names, sanitize
+from tests.agent_support import Sink, make_session
+from tests.support.fake_provider import FakeProvider
+from tests.support.replies import Call, Reply
+
+WIRES = ["responses", "chat", "messages"]
+EVERYTHING_VERSION = "2026.8.31"
+TIME_TOOL = "mcp__time__get_current_time"
+
+
+# --- servers ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def time_server() -> str:
+    found = shutil.which("mcp-server-time", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    if found is None:
+        pytest.skip("mcp-server-time is not installed (pip install -e '.[test]')")
+    return found
+
+
+@pytest.fixture(scope="session")
+def everything() -> Path:
+    """The server-everything entry point (dist/index.js), installed from npm once per machine."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm not available for @modelcontextprotocol/server-everything")
+    prefix = Path("/var/tmp") / f"codex-py-test-server-everything-{EVERYTHING_VERSION}"
+    entry = prefix / "node_modules" / "@modelcontextprotocol" / "server-everything" / "dist" / "index.js"
+    if not entry.exists():
+        out = subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+             f"@modelcontextprotocol/server-everything@{EVERYTHING_VERSION}"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        if out.returncode != 0 or not entry.exists():
+            pytest.skip(f"npm could not install server-everything: {out.stderr.strip()[-300:]}")
+    return entry
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def everything_http(everything: Path) -> Iterator[str]:
+    """server-everything in streamable-HTTP mode on 127.0.0.1; yields its /mcp URL."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["node", str(everything), "streamableHttp"],
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.skip("server-everything did not start in streamable HTTP mode")
+    yield f"http://127.0.0.1:{port}/mcp"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=10)
+
+
+def time_overrides(command: str, name: str = "time", **extra: Any) -> list[str]:
+    out = [f'mcp_servers.{name}.command="{command}"', f'mcp_servers.{name}.args=["--local-timezone", "UTC"]']
+    out += [f"mcp_servers.{name}.{k}={json.dumps(v)}" for k, v in extra.items()]
+    return out
+
+
+async def mcp_session(
+    fake: FakeProvider, tmp_path: Path, wire: str, overrides: list[str], *, wait: bool = True, **kw: Any
+) -> tuple[Session, Sink, McpManager]:
+    session, sink = make_session(fake, tmp_path, wire, overrides=overrides, **kw)
+    manager = McpManager(session.config.mcp_servers, cwd=tmp_path)
+    session.attach_mcp(manager)
+    if wait:
+        await manager.wait()
+    return session, sink, manager
+
+
+def tool_names(request_json: dict[str, Any]) -> list[str]:
+    names = []
+    for tool in request_json.get("tools") or []:
+        names.append(tool.get("name") or tool.get("function", {}).get("name"))
+    return names
+
+
+def tool_outputs(request_json: dict[str, Any]) -> str:
+    """The tool results of a request, whatever the wire, as one text."""
+    return json.dumps(request_json.get("input") or request_json.get("messages"))
+
+
+# --- names and config ------------------------------------------------------------------------------
+def test_qualified_names_are_codex_names_sanitised_unique_and_order_free() -> None:
+    pairs = [("time", "get_current_time"), ("my-server", "do.it"), ("my_server", "do.it"), ("a", "x" * 80)]
+    names = qualified_names(pairs)
+    assert names[("time", "get_current_time")] == "mcp__time__get_current_time"
+    a, b = names[("my-server", "do.it")], names[("my_server", "do.it")]
+    assert a != b and a.startswith("mcp__my_server_") and b.startswith("mcp__my_server_")
+    assert all(len(n) <= 64 and n.replace("_", "a").isalnum() for n in names.values())
+    assert qualified_names(reversed(pairs)) == names, "independent of start-up order"
+    assert sanitize("") == "_" and sanitize("a-b c") == "a_b_c"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('url = "http://x"\nenv = { A = "b" }', "env is not supported for streamable_http"),
+        ('command = "x"\nurl = "http://x"', "invalid transport"),
+        ('command = "x"\nhttp_headers = { A = "b" }', "http_headers is not supported for stdio"),
+        ('url = "http://x"\nbearer_token = "secret"', "bearer_token is not supported"),
+        ('command = "x"\nstartup_timeout_sec = 0', "must be positive"),
+        ('command = "x"\nenv_vars = [{ name = "A", source = "remote" }]', "unsupported env_vars source"),
+        ('command = "x"\ncolour = 1', "unknown key mcp_servers.s.colour"),
+    ],
+)
+def test_bad_server_tables_are_one_line_errors(isolated_home: Path, table: str, message: str) -> None:
+    (isolated_home / "config.toml").write_text(f"[mcp_servers.s]\n{table}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(CliOverrides(provider="ollama"))
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_codex_server_table_loads(isolated_home: Path) -> None:
+    (isolated_home / "config.toml").write_text(
+        "[mcp_servers.docs]\n"
+        'url = "http://127.0.0.1:9/mcp"\nbearer_token_env_var = "DOCS_TOKEN"\nrequired = true\n'
+        'enabled_tools = ["search"]\ndefault_tools_approval_mode = "approve"\n'
+        "[mcp_servers.fs]\n"
+        'command = "npx"\nargs = ["-y", "fs"]\nenv_vars = ["A", { name = "B" }]\nstartup_timeout_ms = 2500\n'
+        '[mcp_servers.fs.tools.write]\napproval_mode = "prompt"\n'
+    )
+    config = load_config(CliOverrides(provider="ollama"))
+    docs, fs = config.mcp_servers["docs"], config.mcp_servers["fs"]
+    assert docs.transport == "streamable_http" and docs.required and docs.enabled_tools == ["search"]
+    assert fs.transport == "stdio" and fs.startup_timeout_sec == 2.5 and fs.tools["write"].approval_mode == "prompt"
+
+
+# --- calls through the session, on every wire --------------------------------------------------------
+@pytest.mark.parametrize("wire", WIRES)
+async def test_model_calls_an_mcp_tool_and_the_result_reaches_the_next_request(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str, wire: str
+) -> None:
+    fake_provider.script(
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "Europe/Paris"}', call_id="call_t")]),
+        Reply(text="It is evening in Paris."),
+    )
+    session, sink, _ = await mcp_session(
+        fake_provider, tmp_path, wire, time_overrides(time_server), approval="on-request"
+    )
+    try:
+        await session.run_turn("what time is it in Paris?")
+    finally:
+        await session.aclose()
+    first, second = fake_provider.requests
+    assert TIME_TOOL in tool_names(first.json) and "mcp__time__convert_time" in tool_names(first.json)
+    sent = tool_outputs(second.json)
+    assert "Europe/Paris" in sent and "Wall time:" in sent and "day_of_week" in sent
+    end = sink.of(McpToolCallEnd)[0]
+    assert (end.server, end.tool, end.status) == ("time", "get_current_time", "completed")
+    assert end.arguments == {"timezone": "Europe/Paris"}
+    assert end.result is not None and end.result["structured_content"]["timezone"] == "Europe/Paris"
+    assert not sink.of(ApprovalRequest), "a read-only-annotated tool runs without asking"
+    assert sink.of(TurnCompleted)
+
+
+async def test_tool_error_is_fed_back_as_an_error(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    fake_provider.script(Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "Nowhere/Land"}')]), Reply(text="sorry"))
+    session, sink, _ = await mcp_session(fake_provider, tmp_path, "responses", time_overrides(time_server))
+    try:
+        await session.run_turn("time?")
+    finally:
+        await session.aclose()
+    assert sink.of(McpToolCallEnd)[0].status == "failed"
+    assert "Invalid timezone" in tool_outputs(fake_provider.requests[1].json)
+
+
+async def test_first_request_does_not_wait_for_servers(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    """Not required: the first request goes out at once without the tools; a later one has them."""
+    fake_provider.script(Reply(text="hi"))
+    session, sink, manager = await mcp_session(fake_provider, tmp_path, "chat", time_overrides(time_server), wait=False)
+    try:
+        started = time.monotonic()
+        await session.run_turn("hello")
+        assert time.monotonic() - started < 1.0
+        assert TIME_TOOL not in tool_names(fake_provider.requests[0].json)
+        await manager.wait()
+        fake_provider.script(Reply(text="again"))
+        await session.run_turn("again")
+        assert TIME_TOOL in tool_names(fake_provider.requests[1].json)
+        updates = sink.of(McpServerUpdate)
+        assert (updates[-1].state, updates[-1].ready, updates[-1].total) == ("ready", 1, 1)
+    finally:
+        await session.aclose()
+
+
+# --- approvals -----------------------------------------------------------------------------------------
+async def test_exec_declines_a_tool_that_needs_approval(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    overrides = [*time_overrides(time_server), 'mcp_servers.time.tools.get_current_time.approval_mode="prompt"']
+    fake_provider.script(Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]), Reply(text="ok"))
+    session, sink, _ = await mcp_session(
+        fake_provider, tmp_path, "messages", overrides, interactive=False, approval="on-request"
+    )
+    try:
+        await session.run_turn("time?")
+    finally:
+        await session.aclose()
+    end = sink.of(McpToolCallEnd)[0]
+    assert end.status == "failed" and end.result is None and "exec mode never prompts" in (end.error or "")
+    assert "declined" in tool_outputs(fake_provider.requests[1].json)
+
+
+async def test_interactive_asks_and_a_denial_reaches_the_model(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    overrides = [*time_overrides(time_server), 'mcp_servers.time.default_tools_approval_mode="prompt"']
+    fake_provider.script(
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]),
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "Asia/Tokyo"}')]),
+        Reply(text="ok"),
+    )
+    answers = iter([Decision.DENY, Decision.APPROVE])
+    sink = Sink(lambda _req: ApprovalResult(next(answers)))
+    session, sink, _ = await mcp_session(fake_provider, tmp_path, "chat", overrides, sink=sink, approval="on-request")
+    try:
+        await session.run_turn("time?")
+    finally:
+        await session.aclose()
+    asked = sink.of(ApprovalRequest)
+    assert [a.kind for a in asked] == ["mcp_tool", "mcp_tool"]
+    assert 'Allow the time MCP server to run tool "get_current_time"?' in asked[0].reason
+    assert "user rejected MCP tool call" in tool_outputs(fake_provider.requests[1].json)
+    assert "Asia/Tokyo" in tool_outputs(fake_provider.requests[2].json)
+
+
+async def test_approval_policy_never_runs_mcp_tools(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    overrides = [*time_overrides(time_server), 'mcp_servers.time.default_tools_approval_mode="prompt"']
+    fake_provider.script(Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]), Reply(text="ok"))
+    session, sink, _ = await mcp_session(fake_provider, tmp_path, "responses", overrides, interactive=False)
+    try:
+        await session.run_turn("time?")
+    finally:
+        await session.aclose()
+    assert sink.of(McpToolCallEnd)[0].status == "completed"
+
+
+# --- failures: one clear line each, the session goes on ------------------------------------------------
+async def test_crashing_missing_and_slow_servers_each_report_once_and_the_session_goes_on(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    crash = "import sys; sys.stderr.write('fatal: no database configured\\n'); sys.exit(3)"
+    overrides = [
+        *time_overrides(time_server),
+        f'mcp_servers.crash.command="{sys.executable}"',
+        f"mcp_servers.crash.args={json.dumps(['-c', crash])}",
+        'mcp_servers.missing.command="no-such-mcp-server-here"',
+        'mcp_servers.slow.command="sleep"',
+        'mcp_servers.slow.args=["60"]',
+        "mcp_servers.slow.startup_timeout_sec=1.5",
+    ]
+    fake_provider.script(Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]), Reply(text="done"))
+    session, sink, manager = await mcp_session(fake_provider, tmp_path, "responses", overrides)
+    try:
+        await session.run_turn("time?")
+        assert manager.counts() == (1, 4)
+    finally:
+        await session.aclose()
+    warnings = [w.message for w in sink.of(Warning) if w.message.startswith("MCP server")]
+    assert len(warnings) == 3, warnings
+    by_name = {w.split("'")[1]: w for w in warnings}
+    assert "fatal: no database configured" in by_name["crash"]
+    assert "command not found: no-such-mcp-server-here" in by_name["missing"]
+    assert "timed out after 1.5 seconds" in by_name["slow"] and "startup_timeout_sec" in by_name["slow"]
+    assert sink.of(McpToolCallEnd)[0].status == "completed" and sink.of(TurnCompleted)
+
+
+def _children_matching(word: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid_chain_ok = int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid()
+        if word in cmdline and ppid_chain_ok:
+            pids.append(int(entry.name))
+    return pids
+
+
+async def test_a_server_that_dies_is_reported_once_and_servers_stop_with_the_session(
+    fake_provider: FakeProvider, tmp_path: Path, time_server: str
+) -> None:
+    fake_provider.script(
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]),
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]),
+        Reply(text="the clock is gone"),
+        Reply(text="still here"),
+    )
+    session, sink, _ = await mcp_session(fake_provider, tmp_path, "chat", time_overrides(time_server))
+    try:
+        [pid] = _children_matching("mcp-server-time")
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        await session.run_turn("time?")
+        await session.run_turn("and now?")
+    finally:
+        await session.aclose()
+    ends = sink.of(McpToolCallEnd)
+    assert ends[0].status == "failed" and "stopped" in (ends[0].error or "")
+    assert "unknown MCP tool" in tool_outputs(fake_provider.requests[2].json), "the dead server's tools are gone"
+    assert TIME_TOOL not in tool_names(fake_provider.requests[3].json)
+    warnings = [w.message for w in sink.of(Warning) if w.message.startswith("MCP server 'time'")]
+    assert len(warnings) == 1, warnings
+    assert len(sink.of(TurnCompleted)) == 2
+
+
+async def test_servers_stop_with_the_session(fake_provider: FakeProvider, tmp_path: Path, time_server: str) -> None:
+    session, _, _ = await mcp_session(
+        fake_provider, tmp_path, "chat", [*time_overrides(time_server), *time_overrides(time_server, "time2")]
+    )
+    pids = _children_matching("mcp-server-time")
+    assert len(pids) == 2
+    await session.aclose()
+    assert _children_matching("mcp-server-time") == []
+
+
+# --- server-everything: a node server, stdio mid-call death and streamable HTTP ----------------------
+async def test_server_dying_mid_call_gives_an_error_result(
+    fake_provider: FakeProvider, tmp_path: Path, everything: Path
+) -> None:
+    overrides = ['mcp_servers.ev.command="node"', f"mcp_servers.ev.args={json.dumps([str(everything), 'stdio'])}"]
+    call = Call("mcp__ev__trigger_long_running_operation", '{"duration": 20, "steps": 20}')
+    fake_provider.script(Reply(tool_calls=[call]), Reply(text="it broke"))
+    session, sink, _ = await mcp_session(fake_provider, tmp_path, "messages", overrides)
+    try:
+        turn = asyncio.create_task(session.run_turn("run it"))
+        while not sink.of(McpToolCallBegin):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        for pid in _children_matching(str(everything)):
+            os.kill(pid, signal.SIGKILL)
+        await asyncio.wait_for(turn, 30)
+    finally:
+        await session.aclose()
+    end = sink.of(McpToolCallEnd)[0]
+    assert end.status == "failed" and end.result is None
+    assert len([w for w in sink.of(Warning) if w.message.startswith("MCP server 'ev'")]) == 1
+    assert sink.of(TurnCompleted)
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_streamable_http_server_tools_images_and_structured_content(
+    fake_provider: FakeProvider, tmp_path: Path, everything_http: str, wire: str
+) -> None:
+    fake_provider.script(
+        Reply(
+            tool_calls=[
+                Call("mcp__everything__echo", '{"message": "hello over http"}', call_id="c1"),
+                Call("mcp__everything__get_tiny_image", "{}", call_id="c2"),
+            ]
+        ),
+        Reply(text="done"),
+    )
+    overrides = [f'mcp_servers.everything.url="{everything_http}"']
+    session, sink, manager = await mcp_session(fake_provider, tmp_path, wire, overrides)
+    try:
+        assert manager.counts() == (1, 1), manager.statuses()
+        await session.run_turn("echo")
+    finally:
+        await session.aclose()
+    names = tool_names(fake_provider.requests[0].json)
+    assert "mcp__everything__echo" in names and "mcp__everything__get_structured_content" in names
+    sent = tool_outputs(fake_provider.requests[1].json)
+    assert "hello over http" in sent and "image content omitted: image/png" in sent
+    statuses = [e.status for e in sink.of(McpToolCallEnd)]
+    assert statuses == ["completed", "completed"]
+    image_end = sink.of(McpToolCallEnd)[1]
+    assert image_end.result is not None and any(b["type"] == "image" for b in image_end.result["content"])
