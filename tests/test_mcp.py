@@ -432,3 +432,77 @@ async def test_streamable_http_server_tools_images_and_structured_content(
     assert statuses == ["completed", "completed"]
     image_end = sink.of(McpToolCallEnd)[1]
     assert image_end.result is not None and any(b["type"] == "image" for b in image_end.result["content"])
+
+
+# --- exec --------------------------------------------------------------------------------------------
+def _exec_home(isolated_home: Path, fake: FakeProvider, servers: str) -> None:
+    (isolated_home / "config.toml").write_text(
+        'model = "gpt-fake"\nmodel_provider = "fake"\n'
+        f'[model_providers.fake]\nbase_url = "{fake.base_url}"\nwire_api = "responses"\n'
+        "request_max_retries = 0\nstream_max_retries = 0\n" + servers
+    )
+
+
+def _exec(*args: str, cwd: Path, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *flags, "-m", "codex_py", *args],
+        cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_exec_json_emits_codex_mcp_tool_call_items(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, time_server: str
+) -> None:
+    servers = f'[mcp_servers.time]\ncommand = "{time_server}"\nargs = ["--local-timezone", "UTC"]\nrequired = true\n'
+    _exec_home(isolated_home, fake_provider, servers)
+    fake_provider.script(
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]),
+        Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "Bad/Zone"}')]),
+        Reply(text="done"),
+    )
+    out = _exec("exec", "--json", "-s", "read-only", "time?", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    items = [json.loads(line) for line in out.stdout.splitlines()]
+    mcp = [e for e in items if e.get("item", {}).get("type") == "mcp_tool_call"]
+    assert [e["type"] for e in mcp] == ["item.started", "item.completed", "item.started", "item.completed"]
+    started, completed, _, failed = (e["item"] for e in mcp)
+    assert started == {
+        "id": started["id"], "type": "mcp_tool_call", "server": "time", "tool": "get_current_time",
+        "arguments": {"timezone": "UTC"}, "result": None, "error": None, "status": "in_progress",
+    }  # fmt: skip
+    assert completed["id"] == started["id"] and completed["status"] == "completed" and completed["error"] is None
+    assert completed["result"]["content"][0]["type"] == "text"
+    assert completed["result"]["structured_content"]["timezone"] == "UTC"
+    assert failed["status"] == "failed" and failed["result"]["content"], "isError: failed, result still filled"
+
+
+def test_exec_human_output_and_a_failed_required_server_exits_1(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, time_server: str
+) -> None:
+    servers = f'[mcp_servers.time]\ncommand = "{time_server}"\nrequired = true\n'
+    _exec_home(isolated_home, fake_provider, servers)
+    fake_provider.script(Reply(tool_calls=[Call(TIME_TOOL, '{"timezone": "UTC"}')]), Reply(text="done"))
+    out = _exec("exec", "-s", "read-only", "time?", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'tool time.get_current_time({"timezone": "UTC"})' in out.stderr and "success in" in out.stderr
+
+    _exec_home(isolated_home, fake_provider, '[mcp_servers.gone]\ncommand = "no-such-server-xyz"\nrequired = true\n')
+    out = _exec("exec", "-s", "read-only", "time?", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "required MCP servers failed to initialize: gone: failed to start: command not found" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("args", [("--version",), ("exec", "-s", "read-only", "hi")])
+def test_no_mcp_server_configured_imports_nothing_of_mcp(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    _exec_home(isolated_home, fake_provider, "")
+    fake_provider.script(Reply(text="ok"))
+    out = _exec(*args, cwd=tmp_path, flags=("-X", "importtime"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line}
+    assert "codex_py" in imported
+    assert not [
+        m for m in imported if m in ("mcp", "mcp_types", "codex_py.mcp") or m.startswith(("mcp.", "codex_py.mcp."))
+    ]

@@ -6,6 +6,7 @@ usage line are written to stderr. Colour only when that stream is a terminal and
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from typing import TextIO
@@ -20,6 +21,8 @@ from codex_py.agent.events import (
     CommandBegin,
     CommandEnd,
     Compacted,
+    McpToolCallBegin,
+    McpToolCallEnd,
     PatchEnd,
     PlanUpdated,
     StreamReset,
@@ -151,6 +154,12 @@ class HumanOutput:
             self._note(f"$ {shlex.join(event.command)}")
         elif isinstance(event, CommandEnd):
             self._command_end(event)
+        elif isinstance(event, McpToolCallBegin):
+            args = "" if event.arguments is None else json.dumps(event.arguments, ensure_ascii=False)
+            self._note(f"tool {event.server}.{event.tool}({args[:200] + ('…' if len(args) > 200 else '')})")
+        elif isinstance(event, McpToolCallEnd):
+            outcome = "success" if event.status == "completed" else "failed"
+            self._note(f"  {outcome} in {event.duration_s:.1f}s" + (f": {event.error}" if event.error else ""))
         elif isinstance(event, PatchEnd):
             lines = [f"apply_patch {event.status}"]
             lines += [

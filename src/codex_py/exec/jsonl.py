@@ -29,6 +29,8 @@ from codex_py.agent.events import (
     CommandBegin,
     CommandEnd,
     Decision,
+    McpToolCallBegin,
+    McpToolCallEnd,
     PatchBegin,
     PatchEnd,
     PlanUpdated,
@@ -69,6 +71,7 @@ class JsonlMapper:
     def __init__(self) -> None:
         self._next_id = 0
         self._commands: dict[str, Json] = {}
+        self._mcp_calls: dict[str, Json] = {}
         self._patch_changes: dict[str, list[Json]] = {}
         self._todo: Json | None = None
         self._held: list[Json] = []
@@ -136,6 +139,34 @@ class JsonlMapper:
                 "status": event.status,
             }
             return [self._completed(item)]
+        if kind is McpToolCallBegin:
+            assert isinstance(event, McpToolCallBegin)
+            call: Json = {
+                "id": self._new_id(),
+                "type": "mcp_tool_call",
+                "server": event.server,
+                "tool": event.tool,
+                "arguments": event.arguments,
+                "result": None,
+                "error": None,
+                "status": "in_progress",
+            }
+            self._mcp_calls[event.call_id] = call
+            return [{"type": "item.started", "item": dict(call)}]
+        if kind is McpToolCallEnd:
+            assert isinstance(event, McpToolCallEnd)
+            opened = self._mcp_calls.pop(event.call_id, None)
+            done: Json = {
+                "id": opened["id"] if opened else self._new_id(),
+                "type": "mcp_tool_call",
+                "server": event.server,
+                "tool": event.tool,
+                "arguments": event.arguments,
+                "result": event.result,
+                "error": {"message": event.error} if event.error is not None else None,
+                "status": event.status,
+            }
+            return [self._completed(done)]
         if kind is PatchBegin:
             assert isinstance(event, PatchBegin)
             self._patch_changes[event.call_id] = [{"path": c.path, "kind": c.kind} for c in event.changes]
@@ -189,6 +220,9 @@ class JsonlMapper:
         for item in self._commands.values():
             out.append(self._completed({**item, "status": "failed"}))
         self._commands.clear()
+        for item in self._mcp_calls.values():
+            out.append(self._completed({**item, "status": "failed", "error": {"message": "interrupted"}}))
+        self._mcp_calls.clear()
         if self._todo is not None:
             out.append(self._completed(dict(self._todo)))
             self._todo = None
