@@ -326,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
         stop = len(events) if drop is None else min(drop, len(events))
         stall = reply.stall_after
         try:
+            if reply.endless is not None:
+                return self._endless(reply, events)
             if reply.delay:
                 for i in range(stop):
                     if stall == i and not self._stall(reply.stall_seconds):
@@ -346,6 +348,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
         except OSError:  # the client went away (cancellation): nothing more to send
             self.close_connection = True
+
+    def _endless(self, reply: Reply, events: list[bytes]) -> None:
+        """Send up to the first text delta, then never finish (see ``Reply.endless``)."""
+        marker = json.dumps(reply.text_deltas()[0])[1:-1].encode()
+        first = next(i for i, event in enumerate(events) if marker in event)
+        if reply.endless == "line":
+            self._write_batched(events, 0, first)
+            self._write_chunk(b"data: ")
+            piece = b"x" * _BATCH
+        else:
+            self._write_batched(events, 0, first + 1)
+            piece = events[first] * max(1, _BATCH // len(events[first])) if reply.endless == "text" else b""
+            if reply.endless == "keepalive":
+                piece = b": keepalive\n\n"
+        closing = self.server.fake._closing
+        while not closing.is_set():
+            if reply.endless_interval and closing.wait(reply.endless_interval):
+                break
+            self._write_chunk(piece)
+        self._abort()
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))

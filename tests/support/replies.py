@@ -121,6 +121,12 @@ class Reply:
     drop_after: int | None = None
     """Close the connection abruptly after this many events (negative: count from the end, so ``-1`` drops
     just before the last event). The chunked body is left unterminated, as a real network failure would."""
+    endless: Literal["text", "line", "keepalive"] | None = None
+    """A server that never finishes, from the first text delta on (the reply needs text): ``text`` repeats
+    that delta event forever, ``line`` sends ``data: xxx...`` without ever ending the line (instead of the
+    delta), ``keepalive`` sends ``: keepalive`` comments forever after it. Each write waits
+    ``endless_interval`` seconds; it stops when the client leaves."""
+    endless_interval: float = 0.0
     # --- dialect options
     chat_reasoning_field: Literal["reasoning_content", "reasoning"] = "reasoning_content"
     chat_usage: Literal["chunk", "last_choice", "omit"] = "chunk"

@@ -44,7 +44,14 @@ class ProviderInfo:
     stream_max_retries: int = 5
     """Retries of a stream that dropped before its terminal event."""
     stream_idle_timeout_ms: int = 300_000
-    """A stream silent this long is treated as dropped."""
+    """A stream that sends no event this long is treated as dropped (and retried); ``:`` keepalive
+    comments and a line that never ends do not count as events (as in Codex)."""
+    stream_max_duration_ms: int = 1_800_000
+    """The longest one response may stream, restarts included (30 min): a server that never
+    finishes ends the turn with an error instead of holding it forever."""
+    stream_max_response_bytes: int = 134_217_728
+    """The most one response's event stream may send (128 MiB). A 128k-token answer streamed
+    token by token is ~30 MB; a server that streams without end is stopped here."""
     id: str = ""
     """Filled in from the table's key."""
 

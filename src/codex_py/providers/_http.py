@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import random
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from typing import Any, Literal, Protocol
@@ -23,7 +24,7 @@ from codex_py.protocol.events import Completed, Event, RateLimits, StreamError, 
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind
 from codex_py.providers._errors import error_from_response, transport_error, with_context
-from codex_py.providers._sse import iter_sse_data
+from codex_py.providers._sse import MAX_EVENT_BYTES, StreamLimitError, iter_sse_data
 
 Backend = Literal["api", "chatgpt"]
 
@@ -74,7 +75,7 @@ async def _drain(sse: AsyncIterator[bytes]) -> None:
         async with asyncio.timeout(DRAIN_S):
             async for _ in sse:
                 pass
-    except (TimeoutError, httpx.TransportError):
+    except (TimeoutError, httpx.TransportError, StreamLimitError):
         pass
 
 
@@ -132,6 +133,41 @@ def _register_header_secrets(provider: ProviderInfo, headers: Mapping[str, str])
     )
 
 
+def limit_error(exc: StreamLimitError, provider: ProviderInfo) -> StreamError:
+    """A broken stream limit (``_sse.StreamLimitError``) as a one-line ``StreamError`` naming the provider
+    and the setting. Only the idle timeout is retried (a stall, as in Codex); the others would repeat."""
+    name = provider.name or provider.id or "provider"
+    key = f"model_providers.{provider.id}." if provider.id else ""
+    mib = f"{exc.limit / 1048576:g} MiB"
+    if exc.kind == "idle":
+        return StreamError(
+            ErrorKind.TIMEOUT,
+            f"idle timeout waiting for SSE from {name} ({provider.stream_idle_timeout_ms} ms without an event; "
+            "keepalive comments do not count)",
+            retryable=True,
+            hint=f"try again; {key}stream_idle_timeout_ms sets the limit",
+        )
+    if exc.kind == "deadline":
+        ms = provider.stream_max_duration_ms
+        took = f"{ms / 1000:g} s" if ms < 120_000 else f"{ms / 60000:g} min"
+        return StreamError(
+            ErrorKind.TIMEOUT,
+            f"the response from {name} was stopped: still streaming after {took}",
+            hint=f"try again or ask for less; {key}stream_max_duration_ms sets the limit",
+        )
+    if exc.kind == "body":
+        return StreamError(
+            ErrorKind.STREAM,
+            f"the response from {name} was stopped: it passed {mib}",
+            hint=f"try again or ask for a shorter answer; {key}stream_max_response_bytes sets the limit",
+        )
+    return StreamError(
+        ErrorKind.STREAM,
+        f"the response from {name} was stopped: one event passed {mib} (a line that never ends?)",
+        hint="try again; if it repeats, the server (or a proxy before it) is misbehaving: report it",
+    )
+
+
 class HttpModelClient:
     """A ``ModelClient`` speaking one wire API over one pooled ``httpx.AsyncClient``."""
 
@@ -177,6 +213,11 @@ class HttpModelClient:
             headers["anthropic-beta"] = f"{static_beta},{headers['anthropic-beta']}"
         max_restarts = max(self.provider.stream_max_retries, 0)
         restarts = 0
+        provider = self.provider
+        idle_s = max(provider.stream_idle_timeout_ms, 1) / 1000.0
+        deadline = time.monotonic() + max(provider.stream_max_duration_ms, 1) / 1000.0
+        max_body = max(provider.stream_max_response_bytes, 1)
+        max_event = min(MAX_EVENT_BYTES, max_body)
         while True:
             response: httpx.Response | None = None
             try:
@@ -197,7 +238,13 @@ class HttpModelClient:
                     yield RateLimits(limits)
                 extra = decoder.extra
                 feed = decoder.feed
-                sse = iter_sse_data(response.aiter_bytes())
+                sse = iter_sse_data(
+                    response.aiter_bytes(),
+                    max_event_bytes=max_event,
+                    max_body_bytes=max_body,
+                    idle_s=idle_s,
+                    deadline=deadline,
+                )
                 async for data in sse:
                     event = feed(data)
                     if event is not None:
@@ -212,6 +259,8 @@ class HttpModelClient:
                 outcome = decoder.terminal or with_context(decoder.finish(), self.provider, self.backend)
             except httpx.TransportError as exc:
                 outcome = transport_error(exc, self.provider, timeout_ms=self.provider.stream_idle_timeout_ms)
+            except StreamLimitError as exc:
+                outcome = limit_error(exc, self.provider)
             except (KeyError, TypeError, AttributeError, IndexError) as exc:  # valid JSON, unexpected shape
                 message = f"could not decode an event from {self.provider.name or self.provider.id}: {exc!r}"
                 outcome = StreamError(ErrorKind.STREAM, message, hint="report this with the provider and model")
@@ -226,6 +275,9 @@ class HttpModelClient:
                 return
             restarts += 1
             delay = self._delay(restarts, outcome.retry_after_s)
+            if delay is not None and time.monotonic() + delay >= deadline:
+                outcome = limit_error(StreamLimitError("deadline", deadline), self.provider)
+                delay = None
             if delay is None:
                 yield outcome
                 return
