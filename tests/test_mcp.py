@@ -506,3 +506,37 @@ def test_no_mcp_server_configured_imports_nothing_of_mcp(
     assert not [
         m for m in imported if m in ("mcp", "mcp_types", "codex_py.mcp") or m.startswith(("mcp.", "codex_py.mcp."))
     ]
+
+
+# --- codex-py mcp add/list/get/remove ------------------------------------------------------------------
+def test_mcp_cli_edits_config_keeping_comments(isolated_home: Path, tmp_path: Path) -> None:
+    config = isolated_home / "config.toml"
+    config.write_text('# my settings\nmodel = "o3"  # keep me\n')
+    out = _exec(
+        "mcp", "add", "time", "--env", "TZ=UTC", "--", "mcp-server-time", "--local-timezone", "UTC", cwd=tmp_path
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "Added global MCP server 'time'.", out.stderr
+    assert _exec("mcp", "add", "docs", "--url", "http://127.0.0.1:9/mcp", "--bearer-token-env-var", "DOCS_TOKEN",
+                 cwd=tmp_path).returncode == 0  # fmt: skip
+    text = config.read_text()
+    assert text.startswith('# my settings\nmodel = "o3"  # keep me\n')
+    loaded = load_config(CliOverrides()).mcp_servers
+    assert loaded["time"].command == "mcp-server-time" and loaded["time"].args == ["--local-timezone", "UTC"]
+    assert loaded["time"].env == {"TZ": "UTC"} and loaded["docs"].bearer_token_env_var == "DOCS_TOKEN"
+
+    listed = json.loads(_exec("mcp", "list", "--json", cwd=tmp_path).stdout)
+    assert [(e["name"], e["transport"]["type"], e["auth_status"]) for e in listed] == [
+        ("time", "stdio", "unsupported"),
+        ("docs", "streamable_http", "bearer_token"),
+    ]
+    human = _exec("mcp", "list", cwd=tmp_path).stdout
+    assert "TZ=*****" in human and "UTC\n" not in human.split("TZ=")[1][:6], "env values are masked"
+    assert "remove: codex-py mcp remove time" in _exec("mcp", "get", "time", cwd=tmp_path).stdout
+
+    assert _exec("mcp", "remove", "docs", cwd=tmp_path).stdout.strip() == "Removed global MCP server 'docs'."
+    assert _exec("mcp", "remove", "docs", cwd=tmp_path).stdout.strip() == "No MCP server named 'docs' found."
+    assert "docs" not in load_config(CliOverrides()).mcp_servers and "# keep me" in config.read_text()
+    bad = _exec("mcp", "add", "bad name", "--", "x", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid server name 'bad name'" in bad.stderr
+    both = _exec("mcp", "add", "x", "--url", "http://a", "--", "prog", cwd=tmp_path)
+    assert both.returncode == 2 and "exactly one transport" in both.stderr

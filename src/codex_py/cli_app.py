@@ -342,6 +342,58 @@ def build_app() -> "typer.Typer":
         cli = overrides("other", None, None, profile, config, None, None, None, False, None)
         _run("codex_py.login.commands:logout", cli, provider, all_providers=all_)
 
+    mcp_app = typer.Typer(
+        name="mcp", help="Manage MCP servers in config.toml (see docs/mcp.md).", no_args_is_help=True
+    )
+
+    @mcp_app.command("add")
+    def mcp_add(
+        name: Annotated[str, typer.Argument(help="Server name (letters, numbers, '-', '_').")],
+        command: Annotated[
+            Optional[list[str]],  # noqa: UP045
+            typer.Argument(help="-- COMMAND [ARGS...] for a stdio server."),
+        ] = None,
+        env: Annotated[
+            Optional[list[str]],  # noqa: UP045
+            typer.Option("--env", help="KEY=VALUE set for a stdio server (repeatable)."),
+        ] = None,
+        url: Annotated[Optional[str], typer.Option("--url", help="A streamable-HTTP server.")] = None,  # noqa: UP045
+        bearer_token_env_var: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--bearer-token-env-var", help="Env var holding the HTTP server's bearer token."),
+        ] = None,
+    ) -> None:
+        """Add a server: NAME [--env K=V]... -- COMMAND [ARGS...], or NAME --url URL."""
+        _run("codex_py.mcp.commands:add", name, command, env=env, url=url, bearer_token_env_var=bearer_token_env_var)
+
+    @mcp_app.command("list")
+    def mcp_list(
+        json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """List the configured MCP servers."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        _run("codex_py.mcp.commands:list_servers", cli, as_json=json_)
+
+    @mcp_app.command("get")
+    def mcp_get(
+        name: Annotated[str, typer.Argument(help="Server name.")],
+        json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Show one MCP server's settings (secrets masked)."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        _run("codex_py.mcp.commands:get", cli, name, as_json=json_)
+
+    @mcp_app.command("remove")
+    def mcp_remove(name: Annotated[str, typer.Argument(help="Server name.")]) -> None:
+        """Remove an MCP server from config.toml."""
+        _run("codex_py.mcp.commands:remove", name)
+
+    app.add_typer(mcp_app, name="mcp")
+
     @app.command("apply-patch")
     def apply_patch(
         patch: Annotated[Optional[str], typer.Argument(help="The patch text, or '-' to read stdin.")] = None,  # noqa: UP045

@@ -85,6 +85,8 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
             if request.kind == "command":
                 title = "Run this command outside the sandbox?" if request.unsandboxed else "Run this command?"
                 yield Static(title, id="title")
+            elif request.kind == "mcp_tool":  # the question and the arguments are in the reason
+                yield Static("Run this MCP tool? (it runs outside the sandbox)", id="title")
             else:
                 n = len(request.changes or [])
                 yield Static(f"Apply these changes to {n} file{'s' if n != 1 else ''}?", id="title")

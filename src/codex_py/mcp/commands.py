@@ -1,0 +1,208 @@
+"""``codex-py mcp add|list|get|remove``: edit ``[mcp_servers.NAME]`` in the global config.toml like ``codex mcp``.
+
+Edits go through tomlkit, so the user's comments and layout stay. Output follows Codex's wording.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+from codex_py.config import CliOverrides, ConfigError, load_config, resolve_paths
+from codex_py.config.model import McpServerConfig
+from codex_py.errors import UsageError
+
+_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise UsageError(f"invalid server name '{name}' (use letters, numbers, '-', '_')")
+
+
+def _load_doc() -> tuple[Any, Any]:
+    import tomlkit
+
+    path = resolve_paths().config_file
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        doc = tomlkit.parse(text)
+    except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
+        raise ConfigError(f"cannot edit {path}: {exc}", f"fix {path} first") from exc
+    return path, doc
+
+
+def add(
+    name: str,
+    command: list[str] | None,
+    *,
+    env: list[str] | None = None,
+    url: str | None = None,
+    bearer_token_env_var: str | None = None,
+) -> int:
+    import tomlkit
+
+    _check_name(name)
+    if bool(command) == bool(url):
+        raise UsageError("give exactly one transport: -- COMMAND [ARGS...] (stdio) or --url URL (streamable HTTP)")
+    table = tomlkit.table()
+    if command:
+        table["command"] = command[0]
+        if command[1:]:
+            table["args"] = command[1:]
+        pairs = {}
+        for item in env or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key:
+                raise UsageError(f"invalid --env {item!r}: expected KEY=VALUE")
+            pairs[key] = value
+        if pairs:
+            inline = tomlkit.inline_table()
+            inline.update(pairs)
+            table["env"] = inline
+        if bearer_token_env_var:
+            raise UsageError("--bearer-token-env-var is only for --url servers")
+    else:
+        if env:
+            raise UsageError("--env is only for stdio servers (-- COMMAND ...)")
+        table["url"] = url
+        if bearer_token_env_var:
+            table["bearer_token_env_var"] = bearer_token_env_var
+    path, doc = _load_doc()
+    servers = doc.get("mcp_servers")
+    if servers is None:
+        servers = tomlkit.table(is_super_table=True)
+        doc["mcp_servers"] = servers
+    servers[name] = table
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    print(f"Added global MCP server '{name}'.")
+    if url and not bearer_token_env_var:
+        print(f"MCP server may or may not require login. OAuth login (`codex-py mcp login {name}`) is not built yet.")
+    return 0
+
+
+def remove(name: str) -> int:
+    _check_name(name)
+    path, doc = _load_doc()
+    servers = doc.get("mcp_servers")
+    if servers is None or name not in servers:
+        print(f"No MCP server named '{name}' found.")
+        return 0
+    del servers[name]
+    path.write_text(__import__("tomlkit").dumps(doc), encoding="utf-8")
+    print(f"Removed global MCP server '{name}'.")
+    return 0
+
+
+def _servers(cli: CliOverrides) -> dict[str, McpServerConfig]:
+    return load_config(cli).mcp_servers
+
+
+def _auth(server: McpServerConfig) -> str:
+    if server.transport == "stdio":
+        return "unsupported"
+    return "bearer_token" if server.bearer_token_env_var else "not_logged_in"
+
+
+_AUTH_TEXT = {"unsupported": "Unsupported", "bearer_token": "Bearer token", "not_logged_in": "Not logged in"}
+
+
+def _entry(server: McpServerConfig) -> dict[str, Any]:
+    transport: dict[str, Any]
+    if server.transport == "stdio":
+        transport = {
+            "type": "stdio",
+            "command": server.command,
+            "args": server.args,
+            "env": server.env or None,
+            "env_vars": server.env_vars,
+            "cwd": server.cwd or None,
+        }
+    else:
+        transport = {
+            "type": "streamable_http",
+            "url": server.url,
+            "bearer_token_env_var": server.bearer_token_env_var or None,
+            "http_headers": {k: "*****" for k in server.http_headers} or None,
+            "env_http_headers": server.env_http_headers or None,
+        }
+    return {
+        "name": server.id,
+        "enabled": server.enabled,
+        "disabled_reason": None,
+        "transport": transport,
+        "startup_timeout_sec": server.startup_timeout_sec,
+        "tool_timeout_sec": server.tool_timeout_sec,
+        "auth_status": _auth(server),
+    }
+
+
+def list_servers(cli: CliOverrides, *, as_json: bool = False) -> int:
+    servers = _servers(cli)
+    if as_json:
+        print(json.dumps([_entry(s) for s in servers.values()], indent=2))
+        return 0
+    if not servers:
+        print("No MCP servers configured yet. Try `codex-py mcp add my-tool -- my-command`.")
+        return 0
+    stdio = [s for s in servers.values() if s.transport == "stdio"]
+    http = [s for s in servers.values() if s.transport != "stdio"]
+    if stdio:
+        rows = [
+            [
+                s.id,
+                s.command,
+                " ".join(s.args) or "-",
+                ", ".join(f"{k}=*****" for k in s.env) or "-",
+                s.cwd or "-",
+                "enabled" if s.enabled else "disabled",
+                _AUTH_TEXT[_auth(s)],
+            ]
+            for s in stdio
+        ]
+        _table(["Name", "Command", "Args", "Env", "Cwd", "Status", "Auth"], rows)
+    if http:
+        if stdio:
+            print()
+        rows = [
+            [s.id, s.url, s.bearer_token_env_var or "-", "enabled" if s.enabled else "disabled", _AUTH_TEXT[_auth(s)]]
+            for s in http
+        ]
+        _table(["Name", "Url", "Bearer Token Env Var", "Status", "Auth"], rows)
+    return 0
+
+
+def get(cli: CliOverrides, name: str, *, as_json: bool = False) -> int:
+    servers = _servers(cli)
+    if name not in servers:
+        raise UsageError(f"No MCP server named '{name}' found.", "see `codex-py mcp list`")
+    server = servers[name]
+    if as_json:
+        print(json.dumps(_entry(server), indent=2))
+        return 0
+    if not server.enabled:
+        print(f"{name} (disabled)")
+        return 0
+    lines = [name, "  enabled: true", f"  transport: {server.transport}"]
+    if server.transport == "stdio":
+        lines += [f"  command: {server.command}", f"  args: {' '.join(server.args) or '-'}"]
+        lines += [f"  cwd: {server.cwd or '-'}", f"  env: {', '.join(f'{k}=*****' for k in server.env) or '-'}"]
+    else:
+        lines += [f"  url: {server.url}", f"  bearer_token_env_var: {server.bearer_token_env_var or '-'}"]
+        lines += [f"  http_headers: {', '.join(f'{k}=*****' for k in server.http_headers) or '-'}"]
+    lines += [
+        f"  startup_timeout_sec: {server.startup_timeout_sec:g}",
+        f"  tool_timeout_sec: {server.tool_timeout_sec:g}",
+    ]
+    lines.append(f"  remove: codex-py mcp remove {name}")
+    print("\n".join(lines))
+    return 0
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
