@@ -205,6 +205,14 @@ def test_restore_does_not_follow_a_symlink_planted_in_place_of_a_folder(tmp_path
     assert list(outside.iterdir()) == []  # nothing written through the link
     assert (ws / "dir").is_dir() and not (ws / "dir").is_symlink()
     assert (ws / "dir" / "f.txt").read_text() == "original\n"
+    # a link planted after the plan was made (a race, or a folder the store does not track): the write
+    # goes into a real folder that replaces the link, never through it
+    entry = s.entries(a.commit, ["dir/f.txt"])["dir/f.txt"]
+    shutil.rmtree(ws / "dir")
+    (ws / "dir").symlink_to(outside)
+    s.restore({"dir/f.txt": entry})
+    assert list(outside.iterdir()) == []
+    assert not (ws / "dir").is_symlink() and (ws / "dir" / "f.txt").read_text() == "original\n"
 
 
 def test_prune_by_age_and_size_keeps_the_current_session(tmp_path: Path) -> None:

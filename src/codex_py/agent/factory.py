@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codex_py.agent.events import EventSink, Warning
 from codex_py.agent.instructions import build_instructions
@@ -36,6 +36,8 @@ async def create_session(
 
     paths = resolve_paths()
     history: list[Item] = []
+    transcript: list[Item] | None = None
+    tool_records: dict[str, dict[str, Any]] = {}
     if resume is not None:
         path = find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd)
         recorder = RolloutRecorder.reopen(path)  # locked first: a session another process runs is refused
@@ -46,6 +48,7 @@ async def create_session(
             raise
         session_id = loaded.meta.id
         history = list(loaded.items)
+        transcript, tool_records = loaded.transcript, loaded.tool_records
     else:
         session_id = new_session_id()
         recorder = RolloutRecorder.create(paths, session_id=session_id, config=config)
@@ -76,6 +79,8 @@ async def create_session(
         recorder=recorder,
         interactive=interactive,
         context_window=info.context_window,
+        transcript=transcript,
+        tool_records=tool_records,
     )
     session.auth_mode = provider_auth.mode
     if config.checkpoints:

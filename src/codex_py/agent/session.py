@@ -14,14 +14,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codex_py.agent.events import (
+    AgentEvent,
     AgentMessage,
     AgentReasoning,
     AgentReasoningDelta,
     AgentTextDelta,
     ApprovalRequest,
     ApprovalResult,
+    CommandEnd,
     Compacted,
     EventSink,
+    PatchEnd,
     StreamReset,
     TokenUsage,
     TurnAborted,
@@ -94,6 +97,8 @@ class Session:
         interactive: bool = True,
         tools: list[Any] | None = None,
         context_window: int | None = None,
+        transcript: list[Item] | None = None,
+        tool_records: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.config = config
         self.client = client
@@ -101,6 +106,11 @@ class Session:
         self.session_id = session_id
         self.instructions = instructions
         self.history: list[Item] = list(history or [])
+        self.transcript: list[Item] = list(transcript) if transcript is not None else list(self.history)
+        """Everything said, compactions included (each as its summary message): what a front end redraws.
+        ``history`` is what the model sees; after a compaction it no longer holds the earlier turns."""
+        self.tool_records: dict[str, dict[str, Any]] = dict(tool_records or {})
+        """How each command and patch ended, by call id (``tool_record``): recorded as ``tool_end`` lines."""
         self.recorder = recorder
         self.interactive = interactive
         self.usage = Usage()
@@ -115,7 +125,7 @@ class Session:
         self._parallel_calls = False
         self.auth_mode = ""
         """How we authenticate, for the status bar (e.g. "API key (OPENAI_API_KEY)")."""
-        self.runner = ToolRunner(config, sink, self._ask, interactive)
+        self.runner = ToolRunner(config, self._tool_event, self._ask, interactive)
         self.mcp: McpManager | None = None
         """The session's MCP servers (``attach_mcp``); their ready tools join every request."""
         self._mcp_specs: tuple[object, list[Any]] = (None, [])
@@ -194,6 +204,7 @@ class Session:
             base=self._request(),
         )
         self.history = new_history
+        self.transcript.append(new_history[-1])  # the summary message: shown as a divider
         self._measured_tokens = self._measured_at = 0
         after = estimate_tokens(new_history)
         self._record_event("compacted", {"summary": summary, "replacement_history": new_history})
@@ -233,8 +244,17 @@ class Session:
         await self.client.aclose()
 
     # --- internals -----------------------------------------------------------------------
+    def _tool_event(self, event: AgentEvent) -> None:
+        """The tool runner's events: a finished command or patch is remembered (and recorded) for a redraw."""
+        record = tool_record(event)
+        if record is not None:
+            self.tool_records[record["call_id"]] = record
+            self._record_event("tool_end", record)
+        self.sink(event)
+
     def _append(self, item: Item) -> None:
         self.history.append(item)
+        self.transcript.append(item)
         if self.recorder is not None:
             self.recorder.record_item(item)
 
@@ -399,6 +419,29 @@ def _cut_short(call: ToolCall) -> bool:
         return not isinstance(json.loads(call.arguments or "{}"), dict)
     except ValueError:
         return True
+
+
+def tool_record(event: AgentEvent) -> dict[str, Any] | None:
+    """What a front end needs to redraw a finished command or patch as it was shown (None for other events)."""
+    if type(event) is CommandEnd:
+        return {
+            "kind": "command",
+            "call_id": event.call_id,
+            "exit_code": event.exit_code,
+            "duration_s": event.duration_s,
+            "status": event.status,
+            "reason": event.reason,
+            "approval": event.approval,
+        }
+    if type(event) is PatchEnd:
+        return {
+            "kind": "patch",
+            "call_id": event.call_id,
+            "status": event.status,
+            "message": event.message,
+            "changes": [{"path": c.path, "kind": c.kind, "diff": c.diff, "move_to": c.move_to} for c in event.changes],
+        }
+    return None
 
 
 def new_session_id() -> str:

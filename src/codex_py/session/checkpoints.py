@@ -52,6 +52,8 @@ DEFAULT_EXCLUDES = (
 MAX_NEW_FILES = 100_000
 """A first snapshot with more files than this is not taken (a home folder, a disk): too slow to be useful."""
 _GIT_TIMEOUT_S = 120.0
+MAX_PACKS = 50
+"""Pruning also repacks the store when it holds more packs than this."""
 _ATTRIBUTES = "* -text -eol -filter -ident -working-tree-encoding -diff -merge\n"
 _CONFIG = (
     ("core.autocrlf", "false"),
@@ -66,6 +68,7 @@ _CONFIG = (
     ("core.untrackedCache", "false"),
     ("core.looseCompression", "1"),
     ("gc.auto", "0"),
+    ("core.bigFileThreshold", "1"),  # stream new blobs into one pack per snapshot, not 10k loose files
     ("protocol.allow", "never"),
     ("commit.gpgSign", "false"),
     ("gpg.program", "false"),
@@ -450,6 +453,8 @@ class CheckpointStore:
                     dropped.append(sid)
             if dropped:
                 self._gc()
+            elif len(list((self.git_dir / "objects" / "pack").glob("*.pack"))) > MAX_PACKS:
+                self._git("repack", "-a", "-d", "-q", check=False)  # one pack per snapshot adds up
             if max_bytes > 0:
                 for sid, _when in sessions:
                     if sid in dropped or sid in keep or self.size_bytes() <= max_bytes:

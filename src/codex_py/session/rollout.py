@@ -11,15 +11,18 @@ the credentials in use and high-confidence secret shapes are redacted on the way
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import os
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from codex_py.errors import UsageError
+from codex_py.errors import CodexPyError, UsageError
 from codex_py.protocol.items import Item, ToolCall, ToolResult
 from codex_py.session.serialize import ItemDecodeError, item_from_json, item_to_json, to_jsonable
 
@@ -78,16 +81,130 @@ class SessionMeta:
         )
 
 
+class SessionBusyError(UsageError):
+    """Another codex-py process is running this session (its rollout is locked)."""
+
+
+_HELD: dict[str, list[int]] = {}
+"""Rollouts this process has locked: real path -> [lock fd, holders]. A session reopened in the same process
+(the TUI switching provider keeps the conversation) shares the lock instead of refusing itself."""
+
+
+class SessionLock:
+    """One session run's claim on its rollout: an exclusive ``flock`` on the rollout file itself (no lock file
+    to leave behind). Held while the run lives; released by :meth:`release` or, on a crash or SIGKILL, by the
+    kernel when the process dies. Readers (``sessions``, ``resume`` lookup) never take it."""
+
+    def __init__(self, key: str) -> None:
+        self._key: str | None = key
+
+    @classmethod
+    def acquire(cls, path: Path, session_id: str) -> SessionLock:
+        """Lock the existing rollout ``path``; raises :class:`SessionBusyError` (exit 2) if a live process holds it."""
+        import fcntl
+
+        key = os.path.realpath(path)
+        held = _HELD.get(key)
+        if held is not None:
+            held[1] += 1
+            return cls(key)
+        fd = os.open(key, os.O_RDONLY | os.O_CLOEXEC)  # never inherited by a command (it would keep the lock)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = lock_holder(path)
+            raise SessionBusyError(
+                f"session {session_id} is in use by another codex-py process"
+                + (f" (pid {holder})" if holder else "")
+                + ": two runs of one session would mix their records",
+                "wait for it to finish, then resume it again",
+            ) from None
+        except OSError as exc:  # a filesystem without flock (some network mounts): run unlocked, say so in the log
+            log.warning("cannot lock %s (%s): concurrent resumes of this session are not prevented", path, exc)
+        _HELD[key] = [fd, 1]
+        return cls(key)
+
+    def release(self) -> None:
+        key, self._key = self._key, None
+        held = None if key is None else _HELD.get(key)
+        if key is None or held is None:
+            return
+        held[1] -= 1
+        if held[1] <= 0:
+            del _HELD[key]
+            with contextlib.suppress(OSError):
+                os.close(held[0])  # closing the only descriptor drops the flock
+
+    def __del__(self) -> None:  # a recorder dropped without close() (a failed start) frees its session
+        self.release()
+
+
+def _lock_or_usage_error(path: Path, session_id: str) -> SessionLock:
+    try:
+        return SessionLock.acquire(path, session_id)
+    except FileNotFoundError:
+        raise UsageError(f"session file {path} disappeared", "run `codex-py sessions`") from None
+    except OSError as exc:
+        raise UsageError(f"cannot open session file {path}: {exc.strerror}", "check its permissions") from None
+
+
+def check_not_running(path: Path) -> None:
+    """Raise :class:`SessionBusyError` (exit 2) now if another process runs the session in ``path``
+    (the interactive app checks before its screen opens; the run itself locks in :meth:`RolloutRecorder.reopen`)."""
+    _lock_or_usage_error(path, session_id_of(path)).release()
+
+
+def lock_holder(path: Path, holders: dict[str, int] | None = None) -> int | None:
+    """The pid holding an exclusive ``flock`` on ``path`` (the process running that session); None if free
+    or unknown. Passive (reads ``/proc/locks``, takes no lock), so looking never makes a starting run fail.
+    ``holders``: :func:`flock_holders`, read once for many files."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    table = flock_holders() if holders is None else holders
+    return table.get(f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}")
+
+
+def flock_holders() -> dict[str, int]:
+    """Every exclusive ``flock`` on this machine (Linux ``/proc/locks``): ``"maj:min:inode"`` -> pid."""
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as fh:
+            table = fh.read()
+    except OSError:
+        return {}
+    out: dict[str, int] = {}
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 14179 fe:00:2146314 0 EOF"; a waiter's line has "->" and is skipped
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[3] == "WRITE" and fields[4].isdigit():
+            out[fields[5]] = int(fields[4])
+    return out
+
+
 class RolloutRecorder:
     """Appends a session's items and events to its rollout file (implements ``agent.session.Recorder``).
 
     A new rollout's file is created with the first record, so a run that fails before its first
-    turn leaves nothing behind."""
+    turn leaves nothing behind. The rollout is locked (:class:`SessionLock`) from then, or from
+    :meth:`reopen`, until :meth:`close`.
 
-    def __init__(self, path: Path, meta: SessionMeta | None) -> None:
+    A write that fails (a full disk, a folder made read-only) does not stop the turn: the record
+    waits in memory, in order, and goes out with the next write that succeeds (or at close), so the
+    file stays a clean prefix of the session. ``on_failure`` hears of the first failure;
+    :meth:`unsaved_error` says at the end what is still unwritten."""
+
+    def __init__(self, path: Path, meta: SessionMeta | None, *, session_id: str = "") -> None:
         self.path = path
+        self.session_id = session_id or (meta.id if meta is not None else session_id_of(path))
         self._pending_meta = meta
-        self._fh: IO[str] | None = None
+        self._fd: int | None = None
+        self._lock: SessionLock | None = None
+        self._backlog: deque[bytes] = deque()
+        self._failure: OSError | None = None
+        self.on_failure: Callable[[str], None] | None = None
+        """Called once per run of failures with a one-line warning (the session shows it)."""
 
     @classmethod
     def create(cls, paths: Paths, *, session_id: str, config: Config) -> RolloutRecorder:
@@ -113,38 +230,62 @@ class RolloutRecorder:
 
     @classmethod
     def reopen(cls, path: Path) -> RolloutRecorder:
-        """Append to an existing rollout (resume). A torn last line is ended first so new lines parse."""
+        """Append to an existing rollout (resume), locking it first: raises :class:`SessionBusyError`
+        when another process runs the session. A torn last line is ended first so new lines parse."""
         recorder = cls(path, None)
-        fh = recorder._open()
-        if path.stat().st_size:
-            with path.open("rb") as raw:
+        recorder._lock = _lock_or_usage_error(path, recorder.session_id)
+        with contextlib.suppress(OSError), path.open("rb") as raw:
+            if raw.seek(0, os.SEEK_END):
                 raw.seek(-1, os.SEEK_END)
                 if raw.read(1) != b"\n":
-                    fh.write("\n")
-                    fh.flush()
+                    recorder._backlog.append(b"\n")
+        recorder._drain()
         return recorder
 
-    def _open(self) -> IO[str]:
-        if self._fh is None:
+    def _open(self) -> int:
+        if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            self._fh = os.fdopen(fd, "a", encoding="utf-8")
-            if self._pending_meta is not None:
-                self._write("session_meta", self._pending_meta.to_json())
-                self._pending_meta = None
-        return self._fh
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            if self._lock is None:  # a new session: claimed as soon as its file exists
+                try:
+                    self._lock = SessionLock.acquire(self.path, self.session_id)
+                except SessionBusyError as exc:  # resumed in the instant between create and lock: go on
+                    log.warning("%s", exc)
+        return self._fd
 
     def _write(self, kind: str, payload: dict[str, Any]) -> None:
         from codex_py.config.redaction import redact_json
 
+        if self._pending_meta is not None:
+            self._backlog.append(_line("session_meta", self._pending_meta.to_json()))
+            self._pending_meta = None
         # the stored copy only: credentials in use and secret shapes become [REDACTED] (the model saw the original)
-        line = json.dumps({"timestamp": _now(), "type": kind, "payload": redact_json(payload)}, ensure_ascii=False)
+        self._backlog.append(_line(kind, redact_json(payload)))
+        self._drain()
+
+    def _drain(self) -> None:
+        """Write what waits, oldest first; on failure keep the rest (a partly written line continues
+        exactly where it stopped, so the file never holds a line twice)."""
+        backlog = self._backlog
         try:
-            fh = self._open()
-            fh.write(line + "\n")
-            fh.flush()
-        except OSError as exc:  # a full disk must not kill the turn; the log says why resume may lack it
-            log.error("could not write to the rollout %s: %s", self.path, exc)
+            fd = self._open()
+            while backlog:
+                data = backlog[0]
+                written = os.write(fd, data)
+                if written < len(data):
+                    backlog[0] = data[written:]
+                else:
+                    backlog.popleft()
+        except OSError as exc:
+            first = self._failure is None
+            self._failure = exc
+            if first:
+                message = f"could not write the session file {self.path}: {exc.strerror or exc}"
+                log.error("%s", message)
+                if self.on_failure is not None:
+                    self.on_failure(f"{message}; the session goes on in memory and is saved when writing works again")
+            return
+        self._failure = None
 
     def record_item(self, item: Item) -> None:
         """Append one completed item."""
@@ -154,10 +295,48 @@ class RolloutRecorder:
         """Append an event (``compacted`` with ``replacement_history``, ``turn_aborted``, ``usage`` ...)."""
         self._write(kind, to_jsonable(payload))
 
+    def unsaved_error(self) -> CodexPyError | None:
+        """What is still unwritten (call after :meth:`close`, which tries once more), as a one-line
+        error with a next step; None when everything is saved."""
+        exc = self._failure
+        if not self._backlog or exc is None:
+            return None
+        import errno
+
+        count = sum(1 for data in self._backlog if data.endswith(b"\n"))
+        lost = f"{count} record{'s' if count != 1 else ''} of session {self.session_id} could not be saved"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = f"free space on the disk holding {self.path.parent} (or set CODEX_PY_HOME to another disk); {lost}"
+        else:
+            hint = f"make {self.path.parent} writable (or set CODEX_PY_HOME to a writable folder); {lost}"
+        return CodexPyError(f"could not write the session file {self.path}: {exc.strerror or exc}", hint)
+
+    def __del__(self) -> None:  # dropped without close() (a start that failed later): free the fd and the session
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
+        """Write what still waits (if it can), close the file and release the session."""
+        if self._backlog:
+            self._drain()
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+def _line(kind: str, payload: dict[str, Any]) -> bytes:
+    text = json.dumps({"timestamp": _now(), "type": kind, "payload": payload}, ensure_ascii=False)
+    # a lone surrogate (from a model or a command) is kept as its JSON escape, so the line stays valid UTF-8
+    return (text + "\n").encode("utf-8", "backslashreplace")
 
 
 @dataclass(slots=True)
@@ -165,6 +344,10 @@ class LoadedSession:
     meta: SessionMeta
     items: list[Item] = field(default_factory=list)
     path: Path | None = None
+    transcript: list[Item] = field(default_factory=list)
+    """Every item recorded, across compactions (each compaction as its summary message): what a front end redraws."""
+    tool_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The ``tool_end`` records by call id: how each command and patch ended (``agent.session.tool_record``)."""
 
 
 def read_header(path: Path) -> SessionMeta | None:
@@ -194,6 +377,8 @@ def load_rollout(path: Path) -> LoadedSession:
     lines = data.decode("utf-8", errors="replace").splitlines()
     meta: SessionMeta | None = None
     items: list[Item] = []
+    transcript: list[Item] = []
+    tool_records: dict[str, dict[str, Any]] = {}
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -208,13 +393,17 @@ def load_rollout(path: Path) -> LoadedSession:
                 meta = SessionMeta.from_json(payload)
             elif kind == "response_item":
                 items.append(item_from_json(payload))
+                transcript.append(items[-1])
             elif kind == "compacted" and isinstance(payload, dict) and "replacement_history" in payload:
                 items = [item_from_json(raw) for raw in payload["replacement_history"]]
+                transcript.extend(items[-1:])  # the summary message (the recent user messages are copies)
+            elif kind == "tool_end" and isinstance(payload, dict) and isinstance(payload.get("call_id"), str):
+                tool_records[payload["call_id"]] = payload
         except (ItemDecodeError, TypeError) as exc:
             log.warning("%s:%d: skipping a record: %s", path, number, exc)
     if meta is None:
         raise UsageError(f"{path} is not a codex-py session (no session_meta header)", "run `codex-py sessions`")
-    return LoadedSession(meta, close_unanswered_calls(items), path)
+    return LoadedSession(meta, close_unanswered_calls(items), path, close_unanswered_calls(transcript), tool_records)
 
 
 def close_unanswered_calls(items: list[Item]) -> list[Item]:

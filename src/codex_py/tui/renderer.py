@@ -219,7 +219,10 @@ class TranscriptRenderer:
         await self._add(Notice(event.message, "warning"))
 
     async def _compacted(self, event: ev.Compacted) -> None:
+        from codex_py.tui.widgets.history_cells import CompactionDivider
+
         self.transcript.history_rewritten()
+        await self._add(CompactionDivider(event.summary))
         await self._add(
             Notice(f"Conversation compacted: {short_tokens(event.tokens_before)} → {short_tokens(event.tokens_after)}")
         )

@@ -354,7 +354,7 @@ class ChatScreen(Screen[None]):
         self._usage_event = None  # the last turn's usage belonged to the previous session
         if session is not None:
             self.show_header()
-            self.call_later(self.transcript.show_history, session.session_id, list(session.history))
+            self.call_later(self.transcript.show_history, session.session_id, list(session.transcript))
         self.refresh_status()
         if self.queued and not self.busy:
             self.send(self.queued.pop(0))

@@ -49,7 +49,7 @@ def _warm_up_then_freeze() -> None:
 
 def _session_history(widget: Widget) -> Sequence[Item]:
     session = getattr(widget.app, "session", None)
-    return getattr(session, "history", None) or ()
+    return getattr(session, "transcript", None) or getattr(session, "history", None) or ()
 
 
 class Transcript(VerticalScroll, can_focus=False):
@@ -228,7 +228,8 @@ class Transcript(VerticalScroll, can_focus=False):
         while start > 0 and (lines < self.line_budget or start == end):
             lines += estimate_lines(turns[start - 1], width)
             start -= 1
-        cells = [cell for turn in turns[start:end] for cell in history_cells(turn)]
+        records = getattr(getattr(self.app, "session", None), "tool_records", None)
+        cells = [cell for turn in turns[start:end] for cell in history_cells(turn, records)]
         if cells:
             if self._pruned_notice is not None or self._header is not None:
                 await self.mount_all(cells, after=self._pruned_notice or self._header)
