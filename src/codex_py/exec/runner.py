@@ -22,6 +22,7 @@ from codex_py.agent.events import AgentEvent, TurnAborted, TurnCompleted, TurnFa
 if TYPE_CHECKING:
     from codex_py.agent.session import Session
     from codex_py.config import CliOverrides, Config
+    from codex_py.errors import CodexPyError
     from codex_py.session.resume import ResumeTarget
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class _Run:
     outcome: AgentEvent | None = None
     signal_code: int | None = None
     task: asyncio.Task[Any] | None = None
+    unsaved: CodexPyError | None = None
+    """The rollout could not be written to the end (a full disk): reported after the answer, exit 1."""
 
     def sink(self, event: AgentEvent) -> None:
         if isinstance(event, (TurnCompleted, TurnFailed, TurnAborted)):
@@ -76,7 +79,7 @@ class _Run:
         if self.signal_code is not None:
             return self.signal_code
         if isinstance(self.outcome, TurnCompleted):
-            return EXIT_OK
+            return EXIT_OK if self.unsaved is None else EXIT_FAILED
         if isinstance(self.outcome, TurnFailed):
             return self.outcome.exit_code
         if isinstance(self.outcome, TurnAborted):
@@ -171,6 +174,9 @@ async def _main(config: Config, prompt: str, run: _Run, resume: ResumeTarget | N
             close = getattr(recorder, "close", None)
             if callable(close):
                 close()
+            unsaved = getattr(recorder, "unsaved_error", None)
+            if callable(unsaved):
+                run.unsaved = unsaved()
 
 
 def _write_last_message(path: Path, run: _Run) -> int:
@@ -206,6 +212,10 @@ def run_exec(
 
     cli.mode = "exec"
     config = load_config(cli)
+    if resume is not None:  # unknown, or run by another process right now: exit 2 before anything heavy loads
+        from codex_py.session.rollout import check_not_running, find_rollout
+
+        check_not_running(find_rollout(resolve_paths(), resume.session_id, last=resume.last, cwd=config.cwd))
     text = read_prompt(prompt)
     setup_logging(config, resolve_paths())
     if hasattr(sys.stdout, "reconfigure"):
@@ -227,6 +237,8 @@ def run_exec(
     run = _Run(output)
     asyncio.run(_main(config, text, run, resume, thread_started))
     code = run.exit_code()
+    if run.unsaved is not None:  # the answer above stands; what is missing is the session file's tail
+        sys.stderr.write(f"error: {run.unsaved}\nhint: {run.unsaved.hint}\n")
     if output_last_message is not None and code == EXIT_OK:
         code = _write_last_message(output_last_message, run)
     return code

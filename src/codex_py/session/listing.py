@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codex_py.session.rollout import list_rollouts, read_header, session_id_of
+from codex_py.session.rollout import flock_holders, list_rollouts, lock_holder, read_header, session_id_of
 
 if TYPE_CHECKING:
     from codex_py.config import CliOverrides, Paths
@@ -32,6 +32,8 @@ class SessionSummary:
     model: str
     first_prompt: str
     path: Path
+    running: int | None = None
+    """The pid of the codex-py process running the session now (it holds the rollout's lock), else None."""
 
 
 def first_user_prompt(path: Path) -> str:
@@ -60,6 +62,7 @@ def first_user_prompt(path: Path) -> str:
 def list_sessions(paths: Paths) -> list[SessionSummary]:
     """Every readable recorded session, most recently updated first."""
     out: list[SessionSummary] = []
+    holders = flock_holders()  # read once: which sessions a live process runs (a resume of them is refused)
     for mtime, path in list_rollouts(paths):
         meta = read_header(path)
         if meta is None:
@@ -73,6 +76,7 @@ def list_sessions(paths: Paths) -> list[SessionSummary]:
                 meta.model,
                 first_user_prompt(path),
                 path,
+                lock_holder(path, holders) if holders else None,
             )
         )
     return out
@@ -86,8 +90,11 @@ def _short_home(path: str) -> str:
 
 
 def format_session(summary: SessionSummary, width: int) -> str:
-    """One line: id, date, cwd, provider/model, first prompt, cut to ``width`` columns."""
+    """One line: id, date, ``(running)`` if a process runs it now, cwd, provider/model, first prompt, cut to
+    ``width`` columns."""
     when = _dt.datetime.fromtimestamp(summary.updated).strftime("%Y-%m-%d %H:%M")
+    if summary.running is not None:
+        when += "  (running)"
     prompt = " ".join(summary.first_prompt.split()) or "(no prompt)"
     line = f"{summary.id}  {when}  {_short_home(summary.cwd)}  {summary.provider}/{summary.model}  {prompt}"
     if width > 1 and len(line) > width:

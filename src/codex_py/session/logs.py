@@ -45,6 +45,9 @@ class RedactingFilter(logging.Filter):
 class _CodexPyFileHandler(logging.handlers.RotatingFileHandler):
     """Marks the handler this module installed (so setup is idempotent)."""
 
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log that cannot be written (a full disk) is dropped quietly: never a traceback on the terminal."""
+
 
 def setup_logging(config: Config, paths: Paths) -> Path | None:
     """Send log records (ours and the libraries') to ``<log_dir>/codex-py.log``, rotated.

@@ -311,19 +311,16 @@ class RolloutRecorder:
             hint = f"make {self.path.parent} writable (or set CODEX_PY_HOME to a writable folder); {lost}"
         return CodexPyError(f"could not write the session file {self.path}: {exc.strerror or exc}", hint)
 
-    def __del__(self) -> None:  # dropped without close() (a start that failed later): free the fd and the session
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
-
     def close(self) -> None:
         """Write what still waits (if it can), close the file and release the session."""
         if self._backlog:
             self._drain()
+        self._let_go()
+
+    def __del__(self) -> None:  # dropped without close() (a start that failed later): free the fd and the session
+        self._let_go()
+
+    def _let_go(self) -> None:
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)

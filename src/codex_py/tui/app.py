@@ -135,7 +135,7 @@ class CodexApp(App[int]):
             return
         old, self.session = self.session, session
         if old is not None and replace:
-            await old.aclose()
+            await _close_session(old)  # frees its rollout for other processes (exec resume)
         self.config = session.config
         self.chat.session_ready()
 
@@ -183,7 +183,7 @@ class CodexApp(App[int]):
 
     async def on_unmount(self) -> None:
         if self.session is not None:
-            await self.session.aclose()
+            await _close_session(self.session)
 
     def exit(self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         """Quit, keeping the conversation for the scrollback (the widgets are gone once ``run`` returns)."""
@@ -221,6 +221,14 @@ class CodexApp(App[int]):
         """Ctrl+D on an empty composer quits."""
         if self.screen is self.chat and not self.chat.composer.text:
             self.exit(0)
+
+
+async def _close_session(session: Session) -> None:
+    """Close the model client and the rollout (which unlocks the session)."""
+    await session.aclose()
+    close = getattr(session.recorder, "close", None)
+    if callable(close):
+        close()
 
 
 def _has_credentials(config: Config) -> bool:

@@ -115,10 +115,10 @@ def _run(cli: CliOverrides, prompt: str | None, *, no_alt_screen: bool, resume: 
     if prompt == "-":
         prompt = sys.stdin.read() if not sys.stdin.isatty() else None
     if resume is not None:
-        from codex_py.session.rollout import find_rollout
+        from codex_py.session.rollout import check_not_running, find_rollout
 
-        # an unknown id (or no session here) is a usage error before any screen opens
-        find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd)
+        # an unknown id (or no session here), or one another process runs, is a usage error before any screen opens
+        check_not_running(find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd))
 
     from codex_py.tui.app import CodexApp
 
@@ -135,6 +135,10 @@ def _run(cli: CliOverrides, prompt: str | None, *, no_alt_screen: bool, resume: 
     session = app.session
     if session is not None:
         sys.stdout.write(exit_summary(session))
+        unsaved = getattr(session.recorder, "unsaved_error", lambda: None)()
+        if unsaved is not None:  # e.g. a full disk: the conversation was shown, its file misses the end
+            sys.stderr.write(f"error: {unsaved}\nhint: {unsaved.hint}\n")
+            return int(code or 1)
     return int(code or 0)
 
 
