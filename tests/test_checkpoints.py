@@ -373,3 +373,35 @@ def test_checkpoints_off_records_nothing(fake: FakeProvider, tmp_path: Path) -> 
     out = codex("undo", cwd=ws)
     assert out.returncode == 2 and "no turn left to undo" in out.stderr
     assert (ws / "x.txt").exists()
+
+
+# --- TUI -----------------------------------------------------------------------------------------
+async def test_tui_undo_restores_the_last_turns_files(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
+) -> None:
+    from codex_py.tui.widgets.notice import Notice
+    from tests.test_tui_conversation import idle, make_app, send, wait_for
+
+    ws = make_workspace(tmp_path, git_repo=False)
+    before = tree_state(ws)
+    script_three_changes(fake_provider)
+    app = make_app(fake_provider, ws, approval="never")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        app.session.config.sandbox_mode = "danger-full-access"  # type: ignore[union-attr]
+        app.session.runner.reset_policy()  # type: ignore[union-attr]
+        await send(pilot, app, "make the three changes")
+        await wait_for(pilot, lambda: idle(app)() and (ws / "created.txt").exists(), "the turn ran", rounds=1500)
+        await wait_for(pilot, idle(app), "turn finished")
+        (ws / "keep.txt").write_text("the user's edit, not the turn's\n")
+        await send(pilot, app, "/undo")
+        await wait_for(pilot, lambda: not (ws / "created.txt").exists(), "undone", rounds=1500)
+        notices = [n.message for n in app.chat.transcript.query(Notice)]
+        assert any("Undid the last turn" in m and "deleted created.txt" in m for m in notices), notices
+        await send(pilot, app, "/undo")
+        await pilot.pause(0.2)
+        notices = [n.message for n in app.chat.transcript.query(Notice)]
+        assert "Nothing to undo" in notices[-1]
+    expected = dict(before)
+    expected["keep.txt"] = tree_state(ws)["keep.txt"]  # an edit that was not the turn's stays
+    assert tree_state(ws) == expected

@@ -311,6 +311,42 @@ async def cmd_compact(screen: ChatScreen, args: str) -> None:
     screen.run_session_task(None)
 
 
+async def cmd_undo(screen: ChatScreen, args: str) -> None:
+    """/undo [--force]: restore the files changed by the last turn (from its checkpoints)."""
+    from codex_py.session.checkpoints import CheckpointError
+    from codex_py.session.undo import apply_plan, plan_undo, read_checkpoints
+
+    session = screen.codex.session
+    checkpointer = session.checkpointer if session is not None else None
+    path = getattr(session.recorder, "path", None) if session is not None else None
+    if session is None or checkpointer is None or not isinstance(path, Path):
+        screen.notice("checkpoints are off for this session", "error", "set checkpoints = true in config.toml")
+        return
+    turns = read_checkpoints(path) if path.exists() else []
+    if not turns:
+        screen.notice("Nothing to undo: no turn changed files yet (or all are undone).", "info")
+        return
+    try:
+        plan = await asyncio.to_thread(plan_undo, checkpointer.store, session.session_id, turns[-1:])
+        if plan.conflicts and args.strip() != "--force":
+            shown = ", ".join(plan.conflicts[:5]) + (" ..." if len(plan.conflicts) > 5 else "")
+            screen.notice(f"Not undone: changed since the turn: {shown}", "error", "/undo --force restores them anyway")
+            return
+        result = await asyncio.to_thread(apply_plan, checkpointer.store, plan)
+    except CheckpointError as exc:
+        screen.notice(f"cannot undo: {exc}", "error", "nothing was changed")
+        return
+    session.recorder.record_event("undo", {"turn_ids": [turns[-1].turn_id], "snapshot": plan.current})  # type: ignore[union-attr]
+    done = [
+        f"{label} {p}"
+        for label, items in (("restored", result.restored), ("created", result.created), ("deleted", result.deleted))
+        for p in items
+    ]
+    if result.failed:
+        screen.notice("; ".join(f"could not restore {p}: {why}" for p, why in result.failed), "error")
+    screen.notice("Undid the last turn: " + (", ".join(done) if done else "its files were already as before") + ".")
+
+
 async def cmd_init(screen: ChatScreen, args: str) -> None:
     """/init: ask the model to write an AGENTS.md."""
     if (screen.codex.config.cwd / "AGENTS.md").exists():
@@ -441,6 +477,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("resume", "reopen a recorded session", cmd_resume),
     SlashCommand("init", "create an AGENTS.md with instructions for the agent", cmd_init),
     SlashCommand("compact", "summarize the conversation to free context", cmd_compact),
+    SlashCommand("undo", "restore the files changed by the last turn", cmd_undo),
     SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),
     SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),
     SlashCommand("copy", "copy the last answer to the clipboard", cmd_copy, while_running=True),
