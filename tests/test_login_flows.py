@@ -143,11 +143,12 @@ async def test_claude_login_through_the_loopback_listener(config: Config, fake: 
 async def test_state_mismatch_is_refused(config: Config, fake: FakeOAuth) -> None:
     fake.tamper_state = True
     browser = Browser()
-    with pytest.raises(LoginError, match="state mismatch") as info:
-        await login_chatgpt(config, open_browser=False, on_url=browser.on_url, ports=(free_port(),))
+    # the foreign reply is refused and the login keeps waiting for its own (issue 11 item 20)
+    with pytest.raises(LoginError, match="no reply from the browser within 1 s") as info:
+        await login_chatgpt(config, open_browser=False, on_url=browser.on_url, ports=(free_port(),), timeout=1)
     page = await browser.done()
     assert page.status_code == 400 and "State mismatch" in page.text
-    assert "codex-py login --provider chatgpt" in info.value.hint
+    assert "codex-py login" in info.value.hint
     assert fake.exchanges == 0 and open_store(config).get("chatgpt") is None
 
 

@@ -74,6 +74,8 @@ async def authorize(
 
     Raises :class:`LoginError` on timeout, denied consent, a ``state`` mismatch or a missing code.
     """
+    if listener is not None:
+        listener.expected_state = expected_state  # other replies are refused there; waiting goes on
     on_url(url)
     if open_browser:
         await asyncio.to_thread(open_in_browser, url)
