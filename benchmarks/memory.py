@@ -47,8 +47,8 @@ def write_session(home: Path, workdir: Path, turns: int) -> Path:
 
 
 async def _child(workdir: Path, resume: bool) -> dict[str, Any]:
-    from codex_py.cli import ResumeTarget
     from codex_py.config import CliOverrides, load_config
+    from codex_py.session.resume import ResumeTarget
     from codex_py.tui.app import CodexApp
 
     config = load_config(CliOverrides(cd=workdir, mode="tui"))
