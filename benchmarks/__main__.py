@@ -138,6 +138,7 @@ SECTIONS: dict[str, str | Section] = {
     "memory": "benchmarks.memory:run",
     "scaling": "benchmarks.scaling:run",
     "sandbox": "benchmarks.sandbox:run",
+    "mcp": "benchmarks.mcp:run",
     "checkpoints": "benchmarks.checkpoints:run",
 }
 

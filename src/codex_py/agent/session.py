@@ -129,6 +129,8 @@ class Session:
         self.mcp: McpManager | None = None
         """The session's MCP servers (``attach_mcp``); their ready tools join every request."""
         self._mcp_specs: tuple[object, list[Any]] = (None, [])
+        self._mcp_pending = False
+        """The MCP servers start when the first response begins (``attach_mcp(start=False)``)."""
         self.checkpointer: TurnCheckpointer | None = None
         """Snapshots the workspace before a turn's first tool call and after the turn (``codex-py undo``)."""
 
@@ -222,9 +224,11 @@ class Session:
         (e.g. the output of a command the user ran with ``!cmd``)."""
         self._append(item)
 
-    def attach_mcp(self, manager: McpManager) -> None:
-        """Offer ``manager``'s tools to the model and run their calls; start its servers in the background.
-        Call inside the running loop. A failed server is reported once as a ``Warning``."""
+    def attach_mcp(self, manager: McpManager, *, start: bool = True) -> None:
+        """Offer ``manager``'s tools to the model and run their calls; start its servers in the background
+        (``start=False``: once the first request has gone out, so the servers' start-up takes no CPU from it;
+        exec does that when no server is ``required``). Call inside the running loop. A failed server is
+        reported once as a ``Warning``."""
         from codex_py.agent.events import McpServerUpdate
 
         def on_update(status: Any) -> None:
@@ -235,10 +239,13 @@ class Session:
 
         manager.on_update = on_update
         self.mcp = self.runner.mcp = manager
-        manager.start()
+        self._mcp_pending = not start
+        if start:
+            manager.start()
 
     async def aclose(self) -> None:
         """Stop the MCP servers and close the model client's connections."""
+        self._mcp_pending = False
         if self.mcp is not None:
             await self.mcp.aclose()
         await self.client.aclose()
@@ -304,6 +311,10 @@ class Session:
         show_reasoning = not self.config.hide_agent_reasoning
         try:
             async for event in self.client.stream(self._request()):
+                if self._mcp_pending:
+                    self._mcp_pending = False
+                    assert self.mcp is not None
+                    self.mcp.start()
                 if type(event) is TextDelta:
                     partial.append(event.text)
                     emit(AgentTextDelta(event.text))

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -276,6 +274,9 @@ class McpManager:
     async def _connect(self, sdk: SimpleNamespace, srv: _Server, stack: contextlib.AsyncExitStack) -> ClientSession:
         cfg = srv.config
         if cfg.command:
+            import shutil
+            import tempfile
+
             env = {k: os.environ[k] for k in _PASSED_ENV if k in os.environ}
             for entry in cfg.env_vars:
                 var = entry if isinstance(entry, str) else entry["name"]
