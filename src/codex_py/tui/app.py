@@ -26,6 +26,8 @@ SessionFactory = Callable[..., Awaitable["Session"]]
 """``create_session(config, sink, *, interactive, resume)``."""
 
 QUIT_WINDOW_S = 1.5
+INLINE_FLUSH_S = 0.2
+"""Inline, how often finished cells are moved from the app to the terminal's scrollback."""
 
 
 class CodexApp(App[int]):
@@ -64,6 +66,8 @@ class CodexApp(App[int]):
         self._last_ctrl_c = 0.0
         self._early_input: list[events.Key | events.Paste] | None = []
         """Keys (and pastes) typed before the composer had the focus: given to it once it has (None after)."""
+        self.above = ""
+        """Inline: finished cells rendered for the terminal, printed above the app with the next frame."""
         self.scrollback: list[RenderableType] = []
         """The conversation as it was on screen when the app exited (printed after an inline run)."""
         self.chat = ChatScreen(config.tui.transcript_line_budget)
@@ -79,6 +83,25 @@ class CodexApp(App[int]):
         if self.connect:
             self.start_session(self.resume)
         self.call_after_refresh(self._release_early_input)
+        if self.is_inline:  # finished cells go to the terminal's own scrollback as they complete
+            from codex_py.tui.inline import install_resize_handler
+
+            install_resize_handler(self)
+            self.set_interval(INLINE_FLUSH_S, self._flush_inline)
+
+    async def _flush_inline(self) -> None:
+        from codex_py.tui.inline import flush_finished
+
+        await flush_finished(self)
+
+    def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
+        """Inline, finished cells waiting in ``above`` are printed above the app with the frame (one write)."""
+        if self.above and renderable is not None and self._driver is not None and self._driver.is_inline:
+            from codex_py.tui.inline import write_above
+
+            text, self.above = self.above, ""
+            write_above(self, text)
+        super()._display(screen, renderable)
 
     async def on_event(self, event: events.Event) -> None:
         """Hold keys that arrive before anything has the focus (typed while the app loaded)."""
