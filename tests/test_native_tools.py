@@ -96,3 +96,23 @@ def test_text_editor_edits_the_occurrence_it_was_given_when_context_repeats(tmp_
     apply_patch(patch, tmp_path)
     text = (tmp_path / "f.py").read_text()
     assert text.index("return x") < text.index("def b():") < text.index("return y"), text
+
+
+def test_text_editor_edits_in_a_file_of_repeated_lines_stay_fast(tmp_path: Path) -> None:
+    """40,000 identical lines: the patch needs the whole file as context to land in the middle; building
+    and checking it used a line diff that took minutes on the event loop."""
+    import time
+
+    (tmp_path / "same.txt").write_text("x = 1\n" * 40_000)
+    started = time.monotonic()
+    patch = edit_as_patch({"command": "insert", "path": "same.txt", "insert_line": 20_000, "new_str": "NEW"}, tmp_path)
+    assert isinstance(patch, str)
+    apply_patch(patch, tmp_path)
+    lines = (tmp_path / "same.txt").read_text().splitlines()
+    assert (lines.index("NEW"), len(lines)) == (20_000, 40_001)
+    (tmp_path / "one.txt").write_text("x = 1\n" * 20_000 + "y\n" + "x = 1\n" * 20_000)
+    patch = edit_as_patch({"command": "str_replace", "path": "one.txt", "old_str": "y\n", "new_str": "z\n"}, tmp_path)
+    assert isinstance(patch, str) and patch.count("\n") < 20  # the unique line anchors a small chunk
+    apply_patch(patch, tmp_path)
+    assert (tmp_path / "one.txt").read_text().splitlines()[20_000] == "z"
+    assert time.monotonic() - started < 3

@@ -299,6 +299,20 @@ def test_matching_a_2k_line_chunk_in_a_40k_line_file_is_linear(tmp_path: Path) -
     assert elapsed < 2, elapsed
 
 
+def test_showing_a_big_replacement_of_repeated_lines_is_fast(tmp_path: Path) -> None:
+    """The display diff refines a replaced block with difflib, cubic on repeated lines (1,000 x 1,000
+    took seconds); a block that big now shows as one change."""
+    (tmp_path / "f.txt").write_text("x\n" * 1_000)
+    new = ["x", "y"] * 500
+    patch = "*** Begin Patch\n*** Update File: f.txt\n@@\n" + "-x\n" * 1_000 + "".join(f"+{x}\n" for x in new)
+    started = time.monotonic()
+    [change] = preview_patch(patch + "*** End Patch\n", tmp_path)
+    assert time.monotonic() - started < 2
+    assert change.new_text == "".join(f"{x}\n" for x in new)
+    body = change.diff.splitlines()[3:]  # after the ---/+++ and @@ headers
+    assert body[0] == " x" and body.count("-x") == 999 and len([x for x in body if x.startswith("+")]) == 999
+
+
 # --- item 12: AGENTS.md -----------------------------------------------------------------------
 
 

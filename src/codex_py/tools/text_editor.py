@@ -7,7 +7,6 @@ so edits go through the same approvals, sandbox rules and all-or-nothing applier
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -64,40 +63,50 @@ def edit_as_patch(args: dict[str, Any], cwd: Path) -> str | ToolResult:
 
 
 def _update_patch(rel: str, old: str, new: str, cwd: Path) -> str | ToolResult:
-    """A patch turning ``old`` into ``new``. Chunks are located by their context lines, which may
-    also occur earlier in the file (two identical functions): the patch is checked against the file
-    and its context widened until it lands where the edit was meant, at worst the whole file."""
-    from codex_py.tools.apply_patch import PatchError, preview_patch
+    """A patch turning ``old`` into ``new`` (one changed region: an edit replaces one place).
 
-    a, b = old.splitlines(), new.splitlines()
+    The chunk's context lines may also occur earlier in the file (two identical functions), and the
+    applier takes the first place they match: the context is widened until the first place is the
+    edited one, at worst the whole file. Each check is a linear search (``LineMatcher``), so a file
+    of 40,000 identical lines costs milliseconds, not the minutes a line diff of it would.
+    """
+    from codex_py.tools.apply_patch import PatchError, preview_patch
+    from codex_py.tools.apply_patch.diff import split_lines
+    from codex_py.tools.apply_patch.matcher import LineMatcher
+
+    a, b = split_lines(old)[0], split_lines(new)[0]
     if a == b:
         return _error("the edit changes nothing")
+    start, shorter = 0, min(len(a), len(b))
+    while start < shorter and a[start] == b[start]:
+        start += 1
+    tail = 0
+    while tail < shorter - start and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    end_a, end_b = len(a) - tail, len(b) - tail
+    matcher = LineMatcher(a)
     context = 3
     while True:
-        patch = _patch_text(rel, a, b, context)
-        try:
-            planned = preview_patch(patch, cwd, allow_outside=True)
-        except PatchError as exc:
-            return _error(f"cannot edit {rel}: {exc}")
-        result = planned[0].new_text if planned else None
-        if (result is not None and result.splitlines() == b) or context >= len(a):
-            return patch
+        low, high = max(0, start - context), min(len(a), end_a + context)
+        whole = low == 0 and high == len(a)
+        if whole or matcher.seek(a[low:high], 0) == low:
+            break
         context *= 4
+    patch = _patch_text(rel, a[low:start], a[start:end_a], b[start:end_b], a[end_a:high])
+    try:
+        planned = preview_patch(patch, cwd, allow_outside=True)
+    except PatchError as exc:
+        return _error(f"cannot edit {rel}: {exc}")
+    result = planned[0].new_text if planned else None
+    if whole or (result is not None and split_lines(result)[0] == b):
+        return patch
+    return _patch_text(rel, a[:start], a[start:end_a], b[start:end_b], a[end_a:])  # lenient matching misled it
 
 
-def _patch_text(rel: str, a: list[str], b: list[str], context: int) -> str:
-    chunks: list[str] = []
-    # a fresh matcher each time: get_grouped_opcodes trims the matcher's cached opcodes in place
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
-        lines = ["@@"]
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                lines += [f" {x}" for x in a[i1:i2]]
-            else:
-                lines += [f"-{x}" for x in a[i1:i2]]
-                lines += [f"+{x}" for x in b[j1:j2]]
-        chunks.append("\n".join(lines))
-    return f"*** Begin Patch\n*** Update File: {rel}\n" + "\n".join(chunks) + "\n*** End Patch\n"
+def _patch_text(rel: str, before: list[str], removed: list[str], added: list[str], after: list[str]) -> str:
+    lines = ["@@", *(f" {x}" for x in before), *(f"-{x}" for x in removed), *(f"+{x}" for x in added)]
+    lines += [f" {x}" for x in after]
+    return f"*** Begin Patch\n*** Update File: {rel}\n" + "\n".join(lines) + "\n*** End Patch\n"
 
 
 def _view(target: Path, view_range: object) -> ToolResult:
