@@ -71,18 +71,13 @@ def _update_patch(rel: str, old: str, new: str, cwd: Path) -> str | ToolResult:
     of 40,000 identical lines costs milliseconds, not the minutes a line diff of it would.
     """
     from codex_py.tools.apply_patch import PatchError, preview_patch
-    from codex_py.tools.apply_patch.diff import split_lines
+    from codex_py.tools.apply_patch.diff import common_ends, split_lines
     from codex_py.tools.apply_patch.matcher import LineMatcher
 
     a, b = split_lines(old)[0], split_lines(new)[0]
     if a == b:
         return _error("the edit changes nothing")
-    start, shorter = 0, min(len(a), len(b))
-    while start < shorter and a[start] == b[start]:
-        start += 1
-    tail = 0
-    while tail < shorter - start and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    start, tail = common_ends(a, b)
     end_a, end_b = len(a) - tail, len(b) - tail
     matcher = LineMatcher(a)
     context = 3

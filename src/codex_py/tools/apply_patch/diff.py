@@ -29,18 +29,24 @@ REFINE_MAX_PRODUCT = 10_000
 old x new lines stay under this; a bigger block, its common first and last lines trimmed, shows as one change."""
 
 
+def common_ends(a: list[str], b: list[str]) -> tuple[int, int]:
+    """How many first lines, then how many of the remaining last lines, ``a`` and ``b`` share."""
+    same, shorter = 0, min(len(a), len(b))
+    while same < shorter and a[same] == b[same]:
+        same += 1
+    tail = 0
+    while tail < shorter - same and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return same, tail
+
+
 def _refine(old: list[str], edits: list[Edit]) -> list[Edit]:
     blocks: list[Edit] = []
     for start, end, replacement in edits:
         before = old[start:end]
         if before == replacement:
             continue
-        same, shorter = 0, min(len(before), len(replacement))
-        while same < shorter and before[same] == replacement[same]:
-            same += 1
-        tail = 0
-        while tail < shorter - same and before[-1 - tail] == replacement[-1 - tail]:
-            tail += 1
+        same, tail = common_ends(before, replacement)
         before, new = before[same : len(before) - tail], replacement[same : len(replacement) - tail]
         start += same
         if not before or not new or len(before) * len(new) > REFINE_MAX_PRODUCT:
