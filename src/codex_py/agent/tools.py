@@ -82,7 +82,7 @@ class ToolRunner:
                 command = args.get("command")
                 if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
                     raise _BadArgs("`command` must be a non-empty array of strings")
-                return await self._shell(call, command, args)
+                return await self._shell(call, [_plain(c, "`command`") for c in command], args)
             if name == "bash":  # Anthropic's native bash tool
                 args = _json_args(call)
                 if args.get("restart"):
@@ -90,7 +90,7 @@ class ToolRunner:
                 script = args.get("command")
                 if not isinstance(script, str) or not script.strip():
                     raise _BadArgs("`command` must be a non-empty string")
-                return await self._shell(call, ["bash", "-lc", script], {})
+                return await self._shell(call, ["bash", "-lc", _plain(script, "`command`")], {})
             if name == "apply_patch":
                 if call.kind == "custom":
                     text = call.arguments
@@ -106,10 +106,15 @@ class ToolRunner:
                 from codex_py.tools.text_editor import edit_as_patch
 
                 args = _json_args(call)
+                if isinstance(args.get("path"), str):
+                    _plain(args["path"], "`path`")
                 refused = await self._editor_home_read(call, args)
                 if refused is not None:
                     return refused
-                outcome = edit_as_patch(args, self.config.cwd)
+                try:
+                    outcome = edit_as_patch(args, self.config.cwd)
+                except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop
+                    raise _BadArgs(f"`path` cannot be used: {getattr(exc, 'strerror', None) or exc}") from None
                 if isinstance(outcome, ToolResult):
                     return ToolResult(call.call_id, outcome.output, outcome.is_error)
                 return await self._patch(call, outcome, self.config.cwd)
@@ -132,8 +137,7 @@ class ToolRunner:
         if intercepted is not None:
             patch_text, cd = intercepted
             return await self._patch(call, patch_text, (workdir / cd) if cd else workdir)
-        timeout = args.get("timeout_ms")
-        timeout_ms = int(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else self.config.shell_timeout_ms
+        timeout_ms = _timeout_ms(args.get("timeout_ms"), self.config.shell_timeout_ms)
         escalate = args.get("sandbox_permissions") == "require_escalated"
         outside = not _inside(workdir, self.config.cwd)
         sandbox_available = self.policy.mode == "danger-full-access" or landlock_abi() > 0
@@ -418,8 +422,18 @@ class ToolRunner:
     def _resolve(self, workdir: object) -> Path:
         if not isinstance(workdir, str) or not workdir:
             return self.config.cwd
-        path = Path(workdir).expanduser()
-        return (path if path.is_absolute() else self.config.cwd / path).resolve()
+        try:
+            path = Path(_plain(workdir, "`workdir`")).expanduser()
+            resolved = (path if path.is_absolute() else self.config.cwd / path).resolve()
+        except RuntimeError as exc:  # ~nosuchuser, a symlink loop
+            raise _BadArgs(f"`workdir` cannot be used: {exc}") from None
+        try:
+            resolved.stat()
+        except (FileNotFoundError, NotADirectoryError, PermissionError):  # said by the command runner as usual
+            return resolved
+        except OSError as exc:  # a name too long
+            raise _BadArgs(f"`workdir` cannot be used: {exc.strerror or exc}") from None
+        return resolved
 
 
 class _BadArgs(Exception):
@@ -429,11 +443,42 @@ class _BadArgs(Exception):
 def _json_args(call: ToolCall) -> dict[str, Any]:
     try:
         value = json.loads(call.arguments or "{}")
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise _BadArgs("the arguments are nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or a number of more than 4300 digits
         raise _BadArgs(str(exc)) from None
     if not isinstance(value, dict):
         raise _BadArgs("arguments must be a JSON object")
     return value
+
+
+MAX_TIMEOUT_MS = 24 * 3600 * 1000
+"""The longest ``timeout_ms`` a model may ask for (a day)."""
+
+
+def _timeout_ms(value: object, default: int) -> int:
+    """The model's ``timeout_ms``: absent means ``default``; anything but a finite number of milliseconds
+    from 1 to a day (``Infinity``, ``NaN``, negative, huge, a string) is refused, so the model can retry."""
+    if value is None:
+        return default
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if number is None or not 1 <= number <= MAX_TIMEOUT_MS:  # NaN fails both comparisons
+        raise _BadArgs(
+            f"`timeout_ms` must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}, not {json.dumps(value)[:40]}; "
+            f"leave it out for the default ({default})"
+        )
+    return round(number)
+
+
+def _plain(text: str, what: str) -> str:
+    """``text`` if the OS can take it as an argument or a path: no NUL byte, no lone surrogate."""
+    if "\0" in text:
+        raise _BadArgs(f"{what} contains a NUL byte, which no command or path can hold")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _BadArgs(f"{what} is not valid Unicode (it holds a lone surrogate such as \\ud800)") from None
+    return text
 
 
 async def _off_loop(step: Callable[..., _T]) -> _T:

@@ -46,9 +46,13 @@ def parse_override(raw: str) -> tuple[list[str], Any]:
         raise ConfigError(f"invalid -c override {raw!r}: empty key segment", "example: -c tui.theme=nord")
     value = value.strip()
     try:
-        parsed: Any = tomllib.loads(f"v = {value}")["v"]
+        parsed: Any = _loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
+    except _TooDeep:
+        raise ConfigError(
+            f"invalid -c override {key!r}: nested more than {MAX_TOML_DEPTH} levels deep", 'example: -c model="o3"'
+        ) from None
     return parts, parsed
 
 
@@ -105,9 +109,41 @@ def read_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions and encoding") from exc
     try:
-        return tomllib.loads(text)
+        return _loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", f"fix that line in {path}") from exc
+    except _TooDeep:
+        raise ConfigError(
+            f"{path}: invalid TOML: arrays or tables nested more than {MAX_TOML_DEPTH} levels deep",
+            f"fix {path} (no setting nests that deep)",
+        ) from None
+
+
+MAX_TOML_DEPTH = 64
+"""No setting nests deeper than a few levels; a file nested deeper (thousands of ``[``) is refused before
+Python's recursion limit turns it into a traceback, in the parser or in the layers' merge."""
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _loads(text: str) -> dict[str, Any]:
+    """``tomllib.loads`` with a nesting limit; raises ``TOMLDecodeError`` or ``_TooDeep``."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise _TooDeep from None
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:  # iterative: the check itself must not recurse
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= MAX_TOML_DEPTH:
+                    raise _TooDeep
+                stack.append((child, depth + 1))
+    return data
 
 
 def _env_layer(env: typing.Mapping[str, str], origins: _Origins) -> dict[str, Any]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Literal, TextIO
 
 from codex_py.config import Config
 from codex_py.errors import UsageError
-from codex_py.login.store import CredentialStore, RecordKey, open_store
+from codex_py.login.store import CredentialStore, RecordKey, StoreError, open_store
 
 KeyProvider = Literal["openai", "anthropic"]
 ENV_VARS: dict[KeyProvider, str] = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -59,4 +60,24 @@ def prompt_for_key(provider: KeyProvider) -> str:
 def save_api_key(config: Config, provider: KeyProvider, key: str, *, store: CredentialStore | None = None) -> None:
     """Store ``key`` as the ``provider`` API key (replacing any stored one)."""
     key = clean_key(key, provider)
-    (store or open_store(config)).put(RECORDS[provider], {"key": key, "source": "user", "created_at": time.time()})
+    store = store or open_store(config)
+    try:
+        store.put(RECORDS[provider], {"key": key, "source": "user", "created_at": time.time()})
+    except OSError as exc:  # a full disk, a read-only or foreign-owned home: one line, the old file intact
+        raise store_write_error(exc, store.file) from None
+
+
+def store_write_error(exc: OSError, file: Path) -> StoreError:
+    """A credential that could not be written, as one line with a next step (the file is replaced atomically,
+    so whatever was stored before is still there)."""
+    import errno
+
+    where = file.parent
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"free space on the disk holding {where} and log in again (the stored credentials are unchanged)"
+    else:
+        hint = (
+            f"make {where} writable by you (or set CODEX_PY_HOME to a folder that is) and log in again; "
+            "the stored credentials are unchanged"
+        )
+    return StoreError(f"could not save the credentials in {file}: {exc.strerror or exc}", hint)

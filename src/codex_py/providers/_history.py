@@ -47,7 +47,7 @@ def custom_input(call: ToolCall) -> str:
         return call.arguments
     try:
         parsed: Any = json.loads(call.arguments or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return call.arguments
     if isinstance(parsed, dict) and isinstance(parsed.get("input"), str):
         return str(parsed["input"])
@@ -67,6 +67,6 @@ def arguments_object(call: ToolCall) -> dict[str, Any]:
         return {"input": call.arguments}
     try:
         parsed: Any = json.loads(call.arguments or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to send back as an object
         return {"input": call.arguments}
     return parsed if isinstance(parsed, dict) else {"input": parsed}

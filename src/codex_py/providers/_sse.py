@@ -54,13 +54,16 @@ def _select_loads() -> Callable[[bytes], Any]:
         try:
             return from_json(data)
         except ValueError:  # e.g. a lone surrogate escape, which the stdlib accepts
-            return json.loads(data.decode("utf-8"))
+            return _json_loads(data)
 
     return fast
 
 
 def _json_loads(data: bytes) -> Any:
-    return json.loads(data.decode("utf-8"))
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:  # thousands of nested brackets from a broken or hostile server: not JSON we can use
+        raise ValueError("JSON nested too deeply") from None
 
 
 loads = _select_loads()
