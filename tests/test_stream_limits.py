@@ -113,16 +113,22 @@ async def test_the_overall_deadline_stops_a_slow_endless_stream(fake_provider: F
     assert len(fake_provider.requests) == 1
 
 
+def exec_workdir(fake: FakeProvider, home: Path, tmp_path: Path, settings: str = "") -> Path:
+    """A workspace for ``codex-py exec`` whose default provider is the fake (Responses wire), plus ``settings``."""
+    (home / "config.toml").write_text(
+        'model = "gpt-fake"\nmodel_provider = "fake"\n[model_providers.fake]\nname = "Fake"\n'
+        f'base_url = "{fake.base_url}"\nwire_api = "responses"\nrequest_max_retries = 0\n{settings}'
+    )
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    return workdir
+
+
 def test_exec_ends_the_turn_with_one_line_and_resume_goes_on(
     fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
 ) -> None:
-    workdir = tmp_path / "work"
-    workdir.mkdir()
-    (isolated_home / "config.toml").write_text(
-        'model = "gpt-fake"\nmodel_provider = "fake"\n[model_providers.fake]\nname = "Fake"\n'
-        f'base_url = "{fake_provider.base_url}"\nwire_api = "responses"\nrequest_max_retries = 0\n'
-        "stream_max_retries = 0\nstream_max_response_bytes = 1048576\n"
-    )
+    settings = "stream_max_retries = 0\nstream_max_response_bytes = 1048576\n"
+    workdir = exec_workdir(fake_provider, isolated_home, tmp_path, settings)
     fake_provider.script(Reply(text_chunks=["spam "], endless="text"), Reply(text="still here"))
     out = run_exec(*QUIET, "talk forever", cwd=workdir)
     assert out.returncode == 1, out.stderr

@@ -35,11 +35,18 @@ from codex_py.agent.events import (
 from codex_py.config.redaction import redact_known
 from codex_py.exec.jsonl import deny_approval
 from codex_py.protocol.events import Usage
+from codex_py.protocol.terminal_text import strip_controls
 
 OUTPUT_TAIL_LINES = 20
 _DIM, _RED, _YELLOW, _RESET = "\x1b[2m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
 _PATCH_MARK = {"add": "A", "update": "M", "delete": "D"}
 _PLAN_MARK = {"completed": "[x]", "in_progress": "[>]", "pending": "[ ]"}
+
+
+def _shown(text: str) -> str:
+    """Model text or command output as printed: without terminal escapes (issue 11), then redacted
+    (stripping first, so an escape cannot split a secret past the redactor)."""
+    return redact_known(strip_controls(text))
 
 
 def wants_color(stream: TextIO) -> bool:
@@ -84,7 +91,7 @@ class HumanOutput:
         """A whole line (or lines) on stderr, after closing any open stdout/reasoning line."""
         self._close_reasoning()
         self._end_out_line()
-        self.err.write(self._style(redact_known(text), style) + "\n")
+        self.err.write(self._style(_shown(text), style) + "\n")
         self.err.flush()
 
     def _end_out_line(self) -> None:
@@ -106,7 +113,7 @@ class HumanOutput:
             assert isinstance(event, AgentTextDelta)
             if self._reasoning_open:
                 self._close_reasoning()
-            self.out.write(redact_known(event.text))
+            self.out.write(_shown(event.text))
             self.out.flush()
             if event.text:
                 self._out_at_line_start = event.text.endswith("\n")
@@ -118,7 +125,7 @@ class HumanOutput:
         elif kind is AgentMessage:
             assert isinstance(event, AgentMessage)
             if not self._text_this_response and event.text:
-                self.out.write(redact_known(event.text))
+                self.out.write(_shown(event.text))
                 self._out_at_line_start = event.text.endswith("\n")
                 self._response_shown = True
             self._end_out_line()
@@ -139,7 +146,7 @@ class HumanOutput:
             self._reasoning_open = True
         elif event.section_break:
             self.err.write("\n\n")
-        self.err.write(self._style(redact_known(event.text), _DIM))
+        self.err.write(self._style(_shown(event.text), _DIM))
         self.err.flush()
         self._reasoning_streamed = self._response_shown = True
 

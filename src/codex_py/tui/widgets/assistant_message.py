@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from textual.widget import Widget
 
+from codex_py.protocol.terminal_text import strip_controls
 from codex_py.tui.widgets.markdown_blocks import Block, BlockSplitter, render_block, separated
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class AssistantMessage(Widget):
         self._tail = []
 
     def _append(self, fragment: str) -> None:
+        fragment = strip_controls(fragment)  # model text must not drive the terminal (issue 11)
         self._appended_at = time.perf_counter()
         self.text += fragment
         finished = self._splitter.feed(fragment)

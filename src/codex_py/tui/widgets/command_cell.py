@@ -13,6 +13,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from codex_py.protocol.terminal_text import strip_controls
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 TAIL_LINES = 5
 
@@ -30,8 +32,8 @@ def format_duration(seconds: float) -> str:
 def command_text(argv: list[str]) -> str:
     """The command as a user would type it (``bash -lc 'x'`` shows just ``x``)."""
     if len(argv) == 3 and argv[0] in ("bash", "sh", "zsh") and argv[1] in ("-lc", "-c"):
-        return argv[2]
-    return shlex.join(argv)
+        return strip_controls(argv[2])
+    return strip_controls(shlex.join(argv))
 
 
 class CommandCell(Widget, can_focus=True):
@@ -101,7 +103,7 @@ class CommandCell(Widget, can_focus=True):
 
     def add_output(self, chunk: str) -> None:
         """Append live output (rendered on the next spinner tick)."""
-        self._chunks.append(chunk)
+        self._chunks.append(strip_controls(chunk))  # command output must not drive the terminal (issue 11)
         self._dirty = True
 
     def finish(
@@ -114,7 +116,8 @@ class CommandCell(Widget, can_focus=True):
         self.exit_code = exit_code
         self.status = status
         self.duration_s = duration_s
-        self.reason = reason
+        self.reason = strip_controls(reason)
+        output = strip_controls(output)
         if output or not self._chunks:
             self._chunks = [output] if output else []
         if self._ticker is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from codex_py.protocol.terminal_text import strip_controls
+
 
 def diff_stats(diff: str) -> tuple[int, int]:
     """(lines added, lines removed) of a unified diff."""
@@ -20,7 +22,7 @@ def diff_stats(diff: str) -> tuple[int, int]:
 def render_diff(diff: str) -> Content:
     """Colour a unified diff: additions green, removals red, hunk headers cyan, file headers bold."""
     parts: list[tuple[str, str] | str] = []
-    for line in diff.splitlines(keepends=True):
+    for line in strip_controls(diff).splitlines(keepends=True):
         if line.startswith(("+++", "---", "diff ", "index ")):
             parts.append((line, "bold"))
         elif line.startswith("+"):

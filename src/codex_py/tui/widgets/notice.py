@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from codex_py.config.redaction import redact_known
+from codex_py.protocol.terminal_text import strip_controls
 
 NoticeKind = Literal["error", "warning", "info", "usage"]
 _MARK = {"error": ("■ ", "$error"), "warning": ("⚠ ", "$warning"), "info": ("• ", "$accent"), "usage": ("", "")}
@@ -42,6 +43,7 @@ class Notice(Static):
 
 def _content(message: str, kind: NoticeKind, hint: str) -> Content:
     mark, style = _MARK[kind]
+    message, hint = strip_controls(message), strip_controls(hint)  # errors may echo model or server text
     if mark and "\n" in message:  # continuation lines start under the first one's text: columns line up
         message = message.replace("\n", "\n" + " " * len(mark))
     parts: list[str | tuple[str, str]] = [(mark, style), (message, "$text-error" if kind == "error" else "")]

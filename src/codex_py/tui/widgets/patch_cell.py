@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from codex_py.agent.events import FileChange
+from codex_py.protocol.terminal_text import strip_controls
 from codex_py.tui.widgets.diff_view import DiffView, diff_stats
 
 KIND_VERB = {"add": "Added", "update": "Edited", "delete": "Deleted"}
@@ -25,7 +26,7 @@ def change_title(change: FileChange, *, done: bool = True) -> Content:
         verb = "Renamed" if done else "Rename"
     else:
         verb = (KIND_VERB if done else PROPOSED_VERB).get(change.kind, change.kind)
-    path = f"{change.path} → {change.move_to}" if change.move_to else change.path
+    path = strip_controls(f"{change.path} → {change.move_to}" if change.move_to else change.path)
     if not change.diff and not done:  # a patch that failed before its diff was made: only its files are known
         return Content.assemble((verb + " ", "bold"), path)
     added, removed = diff_stats(change.diff)
@@ -103,7 +104,7 @@ class PatchCell(Widget):
         show = bool(self.message) and self.status != "completed"
         self._message.display = show
         if show:
-            self._message.update(self.message)
+            self._message.update(strip_controls(self.message))
 
     def _title_text(self) -> Content:
         n = len(self.changes)

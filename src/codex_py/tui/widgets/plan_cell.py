@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from codex_py.agent.events import PlanStep
+from codex_py.protocol.terminal_text import strip_controls
 
 MARKS = {"completed": ("☑ ", "$success"), "in_progress": ("◐ ", "$warning"), "pending": ("☐ ", "$text-muted")}
 
@@ -14,17 +15,18 @@ def render_plan(explanation: str | None, plan: list[PlanStep]) -> Content:
     """``Plan`` title, optional explanation, then one checkbox line per step."""
     parts: list[str | tuple[str, str]] = [("Plan", "bold")]
     if explanation:
-        parts.append(("\n" + explanation, "italic $text-muted"))
+        parts.append(("\n" + strip_controls(explanation), "italic $text-muted"))
     for step in plan:
         mark, style = MARKS.get(step.status, MARKS["pending"])
+        text = strip_controls(step.step)
         parts.append("\n  ")
         parts.append((mark, style))
         if step.status == "completed":
-            parts.append((step.step, "strike $text-muted"))
+            parts.append((text, "strike $text-muted"))
         elif step.status == "in_progress":
-            parts.append((step.step, "bold"))
+            parts.append((text, "bold"))
         else:
-            parts.append(step.step)
+            parts.append(text)
     return Content.assemble(*parts)
 
 
