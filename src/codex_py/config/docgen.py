@@ -15,8 +15,11 @@ _TABLES = {
     "ChatGPTOAuthConfig": "[oauth.chatgpt]",
     "ClaudeOAuthConfig": "[oauth.claude]",
     "TuiConfig": "[tui]",
+    "McpServerConfig": "[mcp_servers.NAME]",
+    "McpToolConfig": "[mcp_servers.NAME.tools.TOOL]",
 }
 _SKIP = {"cwd", "config_file", "full_auto", "id", "oauth", "sandbox_workspace_write", "tui", "model_providers"}
+_SKIP |= {"mcp_servers", "tools"}
 
 
 def render() -> str:

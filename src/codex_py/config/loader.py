@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
@@ -15,7 +16,7 @@ from typing import Any, Literal
 from codex_py.config.builtins import BUILTIN_PROVIDERS
 from codex_py.config.errors import ConfigError
 from codex_py.config.home import Paths, resolve_paths
-from codex_py.config.model import RUNTIME_FIELDS, Config, ProviderInfo
+from codex_py.config.model import RUNTIME_FIELDS, Config, McpServerConfig, ProviderInfo
 
 
 @dataclass(slots=True)
@@ -232,9 +233,11 @@ def load_config(
     providers_raw = merged.pop("model_providers", {}) or {}
     if not isinstance(providers_raw, dict):
         raise ConfigError(f"{origins.of('model_providers')}: model_providers must be a table of tables")
+    mcp_raw = merged.pop("mcp_servers", {}) or {}
     config: Config = _build(Config, merged, "", origins)
     config.profile = profile_name
     config.model_providers = _build_providers(providers_raw, origins)
+    config.mcp_servers = _build_mcp_servers(mcp_raw, origins)
     if config.model_provider not in config.model_providers:
         known = sorted(config.model_providers)
         raise ConfigError(
@@ -274,6 +277,62 @@ def _build_providers(raw: dict[str, Any], origins: _Origins) -> dict[str, Provid
         info.id = pid
         info.name = info.name or pid
         out[pid] = info
+    return out
+
+
+_MCP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_STDIO_ONLY = ("args", "env", "env_vars", "cwd")
+_HTTP_ONLY = ("bearer_token_env_var", "http_headers", "env_http_headers", "oauth_resource")
+
+
+def _build_mcp_servers(raw: Any, origins: _Origins) -> dict[str, McpServerConfig]:
+    """``[mcp_servers.NAME]`` tables, checked as Codex checks them: one transport, no key of the other
+    transport, no inline secret, a valid name."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origins.of('mcp_servers')}: mcp_servers must be a table of tables")
+    out: dict[str, McpServerConfig] = {}
+    for name, value in raw.items():
+        key = f"mcp_servers.{name}"
+        where = origins.of(key)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {key} must be a table", f"write [{key}] with command = ... or url = ...")
+        if not _MCP_NAME.match(name):
+            raise ConfigError(
+                f"{where}: invalid MCP server name {name!r}", "use letters, numbers, '-' and '_' in [mcp_servers.NAME]"
+            )
+        if "bearer_token" in value:
+            raise ConfigError(
+                f"{where}: {key}.bearer_token is not supported (no secrets in config.toml)",
+                f"put the token in an environment variable and set {key}.bearer_token_env_var",
+            )
+        if ("command" in value) == ("url" in value):
+            raise ConfigError(
+                f"{where}: {key}: invalid transport (give exactly one of command or url)",
+                f'set command = "prog" (stdio) or url = "http://..." (streamable HTTP) in [{key}]',
+            )
+        stdio = "command" in value
+        for other in _HTTP_ONLY if stdio else ("command", *_STDIO_ONLY):
+            if other in value:
+                transport = "stdio" if stdio else "streamable_http"
+                raise ConfigError(f"{where}: {key}.{other} is not supported for {transport}", f"remove {other}")
+        server: McpServerConfig = _build(McpServerConfig, value, f"{key}.", origins)
+        if "startup_timeout_sec" not in value and server.startup_timeout_ms is not None:
+            server.startup_timeout_sec = server.startup_timeout_ms / 1000
+        for i, entry in enumerate(server.env_vars):
+            if isinstance(entry, dict):
+                unknown = set(entry) - {"name", "source"}
+                if "name" not in entry or unknown:
+                    raise ConfigError(f"{where}: {key}.env_vars[{i}] must be \"NAME\" or {{name = \"NAME\"}}")
+                if entry.get("source", "local") != "local":
+                    raise ConfigError(
+                        f"{where}: {key}.env_vars[{i}]: unsupported env_vars source {entry['source']!r}",
+                        'codex-py runs servers locally: use source = "local" or leave it out',
+                    )
+        for field_name in ("startup_timeout_sec", "tool_timeout_sec"):
+            if getattr(server, field_name) <= 0:
+                raise ConfigError(f"{where}: {key}.{field_name} must be positive", f"fix {key}.{field_name}")
+        server.id = name
+        out[name] = server
     return out
 
 

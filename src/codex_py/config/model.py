@@ -108,6 +108,76 @@ class TuiConfig:
     """Finished transcript blocks beyond this many lines are pruned from the screen."""
 
 
+McpApprovalMode = Literal["auto", "prompt", "approve"]
+
+
+@dataclass(slots=True)
+class McpToolConfig:
+    """``[mcp_servers.NAME.tools.TOOL]``: per-tool settings."""
+
+    approval_mode: McpApprovalMode | None = None
+    """auto (ask unless the tool is annotated read-only), prompt (always ask) or approve (never ask);
+    unset: the server's ``default_tools_approval_mode``."""
+
+
+@dataclass(slots=True)
+class McpServerConfig:
+    """One ``[mcp_servers.NAME]`` table (Codex's keys). ``command`` makes a stdio server, ``url`` a
+    streamable-HTTP one; exactly one of them."""
+
+    command: str = ""
+    """stdio: the program to run (looked up on PATH)."""
+    args: list[str] = field(default_factory=list)
+    """stdio: its arguments."""
+    env: dict[str, str] = field(default_factory=dict)
+    """stdio: variables set for the server (over the few inherited ones: HOME, PATH, LANG, ...)."""
+    env_vars: list[str | dict[str, str]] = field(default_factory=list)
+    """stdio: names of codex-py's own environment variables passed on (``"NAME"`` or ``{name = "NAME"}``)."""
+    cwd: str = ""
+    """stdio: working directory of the server (default: the workspace)."""
+    url: str = ""
+    """streamable HTTP: the server's endpoint."""
+    bearer_token_env_var: str = ""
+    """streamable HTTP: send ``Authorization: Bearer <value of this variable>``."""
+    http_headers: dict[str, str] = field(default_factory=dict)
+    """streamable HTTP: static extra headers."""
+    env_http_headers: dict[str, str] = field(default_factory=dict)
+    """streamable HTTP: header name -> env var holding its value (sent when set)."""
+    enabled: bool = True
+    """false: configured but not started."""
+    required: bool = False
+    """The session does not start (exec exits 1) when this server fails to start; its tools are in
+    the first request."""
+    startup_timeout_sec: float = 30.0
+    """Time allowed for the server to start, initialize and list its tools."""
+    startup_timeout_ms: int | None = None
+    """Legacy alias of ``startup_timeout_sec`` (milliseconds); ``startup_timeout_sec`` wins."""
+    tool_timeout_sec: float = 120.0
+    """Time allowed for one tool call."""
+    enabled_tools: list[str] | None = None
+    """Only these tools (raw MCP names) reach the model (unset: all)."""
+    disabled_tools: list[str] = field(default_factory=list)
+    """These tools never reach the model (applied after ``enabled_tools``)."""
+    supports_parallel_tool_calls: bool = False
+    """Accepted for Codex compatibility (codex-py runs tool calls one after another)."""
+    default_tools_approval_mode: McpApprovalMode = "auto"
+    """Approval mode of this server's tools without their own ``approval_mode``."""
+    tools: dict[str, McpToolConfig] = field(default_factory=dict)
+    """Per-tool settings, ``[mcp_servers.NAME.tools.TOOL]``."""
+    scopes: list[str] = field(default_factory=list)
+    """OAuth scopes for ``codex-py mcp login`` (accepted; OAuth login is not built yet)."""
+    oauth_resource: str = ""
+    """RFC 8707 resource for OAuth (accepted; OAuth login is not built yet)."""
+    name: str = ""
+    """Legacy display name (accepted and ignored, as Codex does)."""
+    id: str = ""
+    """Filled in from the table's key."""
+
+    @property
+    def transport(self) -> Literal["stdio", "streamable_http"]:
+        return "stdio" if self.command else "streamable_http"
+
+
 @dataclass(slots=True)
 class Config:
     """Everything a run needs. Built by ``load_config``; treat as read-only afterwards."""
@@ -172,6 +242,8 @@ class Config:
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     """Level of the log file in the home's log dir."""
     tui: TuiConfig = field(default_factory=TuiConfig)
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    """MCP servers whose tools the model may call (see docs/mcp.md)."""
 
     # --- runtime (not read from config.toml) ---
     cwd: Path = field(default_factory=Path.cwd)
