@@ -86,7 +86,7 @@ def test_json_text_and_reasoning(fake: FakeProvider, workdir: Path) -> None:
         {"type": "turn.started"},
         {"type": "item.completed", "item": {"id": "item_0", "type": "reasoning", "text": "Considering the greeting"}},
         {"type": "item.completed", "item": {"id": "item_1", "type": "agent_message", "text": "Hello from the fake."}},
-        {"type": "turn.completed", "usage": usage(100, 30, 20, 5)},
+        {"type": "turn.completed", "usage": usage(100, 30, 20, 5), "cost_usd": None},
     ]
     assert "say hello" in input_text(fake.last_request.json)
 
@@ -145,7 +145,7 @@ def test_json_commands_patches_plan_and_cumulative_usage(fake: FakeProvider, wor
         {"type": "item.updated", "item": {"id": "item_0", "type": "todo_list", "items": todo2}},
         {"type": "item.completed", "item": {"id": "item_3", "type": "agent_message", "text": "All done."}},
         {"type": "item.completed", "item": {"id": "item_0", "type": "todo_list", "items": todo2}},
-        {"type": "turn.completed", "usage": usage(150, 25, 15, 1)},
+        {"type": "turn.completed", "usage": usage(150, 25, 15, 1), "cost_usd": None},
     ]
     assert (workdir / "notes.txt").read_text() == "written by the agent\n"
     outputs = [i for i in fake.last_request.json["input"] if i.get("type") == "function_call_output"]

@@ -153,6 +153,7 @@ def test_json_full_turn_sequence() -> None:
                 "output_tokens": 60,
                 "reasoning_output_tokens": 9,
             },
+            "cost_usd": None,
         },
     ]
 

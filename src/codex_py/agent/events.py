@@ -207,6 +207,9 @@ class TokenUsage:
     context_used: int
     """Tokens the next request will carry, as far as known."""
     rate_limits: RateLimits | None = None
+    cost_usd: float | None = None
+    """The session's estimated cost (None: a subscription login, or a model without a price)."""
+    turn_cost_usd: float | None = None
 
 
 @dataclass(slots=True)

@@ -96,6 +96,7 @@ async def create_session(
             max_age_days=config.checkpoint_max_age_days,
             max_store_bytes=config.checkpoint_max_store_mb * 1024 * 1024,
         )
+    session.cost.billed = provider_auth.backend != "chatgpt"  # a subscription pays no per-token price
     if config.sandbox_mode != "danger-full-access" and landlock_abi() == 0:
         sink(
             Warning(

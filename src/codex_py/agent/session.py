@@ -125,6 +125,10 @@ class Session:
         self._parallel_calls = False
         self.auth_mode = ""
         """How we authenticate, for the status bar (e.g. "API key (OPENAI_API_KEY)")."""
+        from codex_py.agent.cost import CostMeter
+
+        self.cost = CostMeter(config)
+        """Estimated cost per turn, ``max_session_cost_usd``, usage-window warnings (``agent/cost.py``)."""
         self.runner = ToolRunner(config, self._tool_event, self._ask, interactive)
         self.mcp: McpManager | None = None
         """The session's MCP servers (``attach_mcp``); their ready tools join every request."""
@@ -146,6 +150,9 @@ class Session:
         try:
             await self._maybe_compact()
             for _ in range(self.config.max_tool_iterations):
+                if (stop := self.cost.over_budget()) is not None:
+                    self.sink(TurnFailed(*stop))
+                    return
                 sample = await self._sample_fitting(turn_usage)
                 for item in sample.items:
                     if isinstance(item, AssistantMessage) and item.text:
@@ -342,6 +349,8 @@ class Session:
                     )
                 elif type(event) is RateLimits:
                     self.rate_limits = event
+                    for note in self.cost.limit_warnings(event):
+                        emit(Warning(note))
                 elif type(event) is Completed:
                     if event.stop_reason is StopReason.REFUSAL:
                         # shown, but neither replayed nor run: the API asks for the refused turn to be dropped
@@ -370,7 +379,12 @@ class Session:
         self._measured_tokens = usage.input_tokens + usage.output_tokens
         self._measured_at = len(self.history)
         used = self._measured_tokens
-        self.sink(TokenUsage(turn_usage + Usage(), self.usage, self._window(), used, self.rate_limits))
+        self.cost.add(usage, turn_usage)
+        cost = self.cost
+        spent = (cost.session_usd, cost.turn_usd)
+        self.sink(TokenUsage(turn_usage + Usage(), self.usage, self._window(), used, self.rate_limits, *spent))
+        if (note := cost.budget_note()) is not None:
+            self.sink(Warning(note))
 
     def _window(self) -> int | None:
         if self.config.model_context_window:

@@ -17,9 +17,10 @@ _TABLES = {
     "TuiConfig": "[tui]",
     "McpServerConfig": "[mcp_servers.NAME]",
     "McpToolConfig": "[mcp_servers.NAME.tools.TOOL]",
+    "ModelPrice": '[model_prices."MODEL"]',
 }
 _SKIP = {"cwd", "config_file", "full_auto", "id", "oauth", "sandbox_workspace_write", "tui", "model_providers"}
-_SKIP |= {"mcp_servers", "tools"}
+_SKIP |= {"mcp_servers", "tools", "model_prices"}
 
 
 def render() -> str:

@@ -57,6 +57,21 @@ class ProviderInfo:
 
 
 @dataclass(slots=True)
+class ModelPrice:
+    """``[model_prices."MODEL"]``: list prices in USD per million tokens, over the built-in table
+    (a model name matches as in the catalog: exactly, else the longest name that prefixes it)."""
+
+    input_per_mtok: float = 0.0
+    """Uncached input tokens."""
+    cached_input_per_mtok: float | None = None
+    """Input tokens read from the prompt cache (unset: the input price)."""
+    cache_write_per_mtok: float | None = None
+    """Input tokens written to the prompt cache, Anthropic (unset: the input price)."""
+    output_per_mtok: float = 0.0
+    """Output tokens, reasoning included."""
+
+
+@dataclass(slots=True)
 class SandboxWorkspaceWrite:
     """``[sandbox_workspace_write]``."""
 
@@ -237,6 +252,14 @@ class Config:
     """Shell output sent to the model is cut (head + tail) beyond this many bytes."""
     tool_output_max_lines: int = 256
     """... or beyond this many lines."""
+    model_prices: dict[str, ModelPrice] = field(default_factory=dict)
+    """Price overrides and additions, ``[model_prices."MODEL"]`` (see docs/providers.md, Cost)."""
+    max_session_cost_usd: float | None = None
+    """Stop before a model request once the session's estimated cost (API-key logins, known prices)
+    reached this many US dollars; exec exits 1."""
+    review_model: str = ""
+    """Model of ``/review`` and ``codex-py review`` (empty: the session's model, or the review
+    provider's default model with ``--provider``)."""
     hide_agent_reasoning: bool = False
     """Do not show reasoning in the UI or exec output."""
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -67,6 +67,22 @@ def usage_line(usage: Usage) -> str:
     )
 
 
+def cost_line(event: TokenUsage | None) -> str | None:
+    """``estimated cost: $0.0123`` (pay-per-token logins) and/or the subscription usage windows."""
+    if event is None:
+        return None
+    from codex_py.providers.pricing import format_usd
+    from codex_py.providers.ratelimits import usage_limits
+
+    parts = []
+    if event.cost_usd is not None:
+        parts.append(f"estimated cost: {format_usd(event.cost_usd)}")
+    limits = usage_limits(event.rate_limits.limits) if event.rate_limits is not None else None
+    if limits is not None:
+        parts.append(f"usage: {limits.describe()}")
+    return " · ".join(parts) or None
+
+
 class HumanOutput:
     """An ``EventSink`` printing a turn for people (see module docstring)."""
 
@@ -76,6 +92,7 @@ class HumanOutput:
         self.show_reasoning = show_reasoning
         self.color = wants_color(err) if color is None else color
         self.session_usage: Usage | None = None
+        self.last_usage_event: TokenUsage | None = None
         self._out_at_line_start = True
         self._text_this_response = False
         self._response_shown = False
@@ -185,6 +202,7 @@ class HumanOutput:
             self._note(f"context compacted: ~{event.tokens_before:,} -> ~{event.tokens_after:,} tokens")
         elif isinstance(event, TokenUsage):
             self.session_usage = event.session
+            self.last_usage_event = event
         elif isinstance(event, TurnCompleted):
             self._finish()
         elif isinstance(event, TurnFailed):
@@ -214,6 +232,8 @@ class HumanOutput:
     def _finish(self) -> None:
         if self.session_usage is not None:
             self._note(usage_line(self.session_usage))
+            if (spend := cost_line(self.last_usage_event)) is not None:
+                self._note(spend)
         else:
             self._close_reasoning()
             self._end_out_line()

@@ -77,6 +77,8 @@ class JsonlMapper:
         self._held: list[Json] = []
         """Messages and reasoning of the response in progress (ids are given when they are released)."""
         self.session_usage: Usage | None = None
+        self.cost_usd: float | None = None
+        self.rate_limits: Json | None = None
 
     def _new_id(self) -> str:
         item_id = f"item_{self._next_id}"
@@ -196,12 +198,21 @@ class JsonlMapper:
         if kind is TokenUsage:
             assert isinstance(event, TokenUsage)
             self.session_usage = event.session
+            self.cost_usd = None if event.cost_usd is None else round(event.cost_usd, 8)
+            if event.rate_limits is not None:
+                from codex_py.providers.ratelimits import usage_limits
+
+                limits = usage_limits(event.rate_limits.limits)
+                self.rate_limits = limits.to_json() if limits is not None else None
             return []
         if kind is TurnStarted:
             self._todo = None
             return [{"type": "turn.started"}]
         if kind is TurnCompleted:
-            return [*self._finish_items(), {"type": "turn.completed", "usage": usage_json(self.session_usage)}]
+            end: Json = {"type": "turn.completed", "usage": usage_json(self.session_usage), "cost_usd": self.cost_usd}
+            if self.rate_limits is not None:  # subscription logins: the usage windows (Codex's snapshot shape)
+                end["rate_limits"] = self.rate_limits
+            return [*self._finish_items(), end]
         if kind is TurnFailed:
             assert isinstance(event, TurnFailed)
             message = f"{event.message}; {event.hint}" if event.hint else event.message

@@ -62,7 +62,12 @@ def _catalog() -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
 
 
 def _lookup(model: str) -> dict[str, Any] | None:
-    _, entries = _catalog()
+    return best_match(model, _catalog()[1])
+
+
+def best_match(model: str, entries: list[tuple[str, dict[str, Any]]]) -> dict[str, Any] | None:
+    """The entry for ``model`` among ``(normalized slug, entry)`` pairs sorted longest slug first: an
+    exact slug, else the longest slug prefixing the name at a boundary (after dropping ``vendor/``)."""
     candidates = [_norm(model)]
     if "/" in model:
         candidates.append(_norm(model.rsplit("/", 1)[1]))
