@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codex_py.tui.spend import cmd_cost
 from codex_py.tui.widgets.status_bar import short_tokens
 
 if TYPE_CHECKING:
@@ -426,6 +427,9 @@ async def cmd_status(screen: ChatScreen, args: str) -> None:
         left = info.context_left()
         if left is not None:
             lines.append(f"Context:     {left}% left of {short_tokens(info.context_window or 0)}")
+        from codex_py.tui.spend import status_lines
+
+        lines += status_lines(session)
         limits = session.rate_limits.limits if session.rate_limits else {}
         for key, value in sorted(limits.items()):
             lines.append(f"Limit:       {key}: {value}")
@@ -477,6 +481,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("resume", "reopen a recorded session", cmd_resume),
     SlashCommand("init", "create an AGENTS.md with instructions for the agent", cmd_init),
     SlashCommand("compact", "summarize the conversation to free context", cmd_compact),
+    SlashCommand("cost", "tokens and estimated cost of each turn", cmd_cost, while_running=True),
     SlashCommand("undo", "restore the files changed by the last turn", cmd_undo),
     SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),
     SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),

@@ -380,6 +380,8 @@ class ChatScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         """Redraw the status bar from the config, session and last usage."""
+        from codex_py.tui.spend import spend_text
+
         app = self.codex
         config = app.config
         session = app.session
@@ -392,6 +394,7 @@ class ChatScreen(Screen[None]):
                 auth=session.auth_mode if session else "connecting…",
                 cwd=short_path(config.cwd),
                 tokens=_total(usage.session) if usage else (_total(session.usage) if session else 0),
+                spend=spend_text(usage),
                 context_window=usage.context_window if usage else (session.context_window if session else None),
                 context_used=usage.context_used if usage else 0,
                 sandbox=config.sandbox_mode,

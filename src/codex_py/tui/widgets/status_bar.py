@@ -36,6 +36,8 @@ class StatusInfo:
     auth: str = ""
     cwd: str = ""
     tokens: int = 0
+    spend: str = ""
+    """Estimated cost (``$0.0421``) or subscription usage (``5h 42% · weekly 10%``)."""
     context_window: int | None = None
     context_used: int = 0
     sandbox: str = ""
@@ -53,7 +55,7 @@ class StatusInfo:
 
         model = f"{self.model} ({self.effort})" if self.effort else self.model
         left = self.context_left()
-        tokens = f"{short_tokens(self.tokens)} tokens"
+        tokens = f"{short_tokens(self.tokens)} tokens" + (f" · {self.spend}" if self.spend else "")
         tokens_long = tokens + (f" · {left}% context left" if left is not None else "")
         tokens_short = f"{left}% context left" if left is not None else tokens
         policy = f"{self.sandbox}/{self.approvals}"
