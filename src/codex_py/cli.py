@@ -6,7 +6,21 @@ Start-up speed matters: this module imports only ``sys``; the typer app lives in
 
 import sys
 
-COMMANDS = ("exec", "e", "resume", "sessions", "undo", "login", "logout", "apply-patch", "tui", "exec-resume", "mcp")
+COMMANDS = (
+    "exec",
+    "e",
+    "resume",
+    "sessions",
+    "undo",
+    "login",
+    "logout",
+    "apply-patch",
+    "tui",
+    "exec-resume",
+    "mcp",
+    "skills",
+    "hooks",
+)
 # options that take a value (used to find the first positional argument)
 VALUE_OPTIONS = frozenset(
     {

@@ -394,6 +394,39 @@ def build_app() -> "typer.Typer":
 
     app.add_typer(mcp_app, name="mcp")
 
+    skills_app = typer.Typer(
+        name="skills", help="Skills and custom prompts (see docs/extending.md).", no_args_is_help=True
+    )
+
+    @skills_app.command("list")
+    def skills_list(
+        json_: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        cd: Cd = None,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """List the skills and custom prompts found, and where they come from."""
+        cli = overrides("other", None, None, profile, config, cd, None, None, False, None)
+        _run("codex_py.skills.commands:list_skills", cli, as_json=json_)
+
+    app.add_typer(skills_app, name="skills")
+
+    hooks_app = typer.Typer(name="hooks", help="Lifecycle hooks (see docs/extending.md).", no_args_is_help=True)
+
+    @hooks_app.command("list")
+    def hooks_list(cd: Cd = None, config: ConfigOpt = None, profile: Profile = None) -> None:
+        """List the hooks a session here would see, and whether each may run."""
+        cli = overrides("other", None, None, profile, config, cd, None, None, False, None)
+        _run("codex_py.hooks.commands:list_hooks", cli)
+
+    @hooks_app.command("trust")
+    def hooks_trust(cd: Cd = None, config: ConfigOpt = None, profile: Profile = None) -> None:
+        """Trust this project's hooks as they are now (a changed hook needs trust again)."""
+        cli = overrides("other", None, None, profile, config, cd, None, None, False, None)
+        _run("codex_py.hooks.commands:trust", cli)
+
+    app.add_typer(hooks_app, name="hooks")
+
     @app.command("apply-patch")
     def apply_patch(
         patch: Annotated[Optional[str], typer.Argument(help="The patch text, or '-' to read stdin.")] = None,  # noqa: UP045

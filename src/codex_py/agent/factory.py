@@ -68,7 +68,12 @@ async def create_session(
         from codex_py.tools.apply_patch.texts import APPLY_PATCH_INSTRUCTIONS
 
         patch_format = APPLY_PATCH_INSTRUCTIONS
-    instructions = build_instructions(config, load_project_docs(config, paths), patch_format=patch_format)
+    from codex_py.skills.loader import discover_skills, render_skills
+
+    skills = discover_skills(paths.config_dir, config.cwd)
+    instructions = build_instructions(
+        config, load_project_docs(config, paths), patch_format=patch_format, skills=render_skills(skills.skills)
+    )
     session = Session(
         config,
         client,
@@ -83,6 +88,10 @@ async def create_session(
         tool_records=tool_records,
     )
     session.auth_mode = provider_auth.mode
+    session.skills = skills
+    for note in skills.warnings:
+        sink(Warning(note))
+    _attach_hooks(session, config, paths, recorder)
     if config.checkpoints:
         from codex_py.session.checkpoints import CheckpointStore, TurnCheckpointer
 
@@ -108,6 +117,45 @@ async def create_session(
     if any(server.enabled for server in config.mcp_servers.values()):
         await _start_mcp(session, config)
     return session
+
+
+def _attach_hooks(session: Session, config: Config, paths: Any, recorder: Any) -> None:
+    """Load the hooks; the project's untrusted ones wait (``session.untrusted_hooks``: the TUI asks, exec
+    says it did not run them)."""
+    from codex_py.hooks.loader import load_hooks
+    from codex_py.hooks.trust import describe, split_trusted
+
+    hookset = load_hooks(config.hooks, paths.config_file, config.cwd)
+    for note in hookset.warnings:
+        session.sink(Warning(note))
+    runnable, untrusted = split_trusted(hookset, config.hooks)
+    session.untrusted_hooks = untrusted
+    if untrusted and not session.interactive:
+        session.sink(
+            Warning(
+                f"not running {len(untrusted)} project hook(s) that you have not trusted yet:\n{describe(untrusted)}\n"
+                "review them by starting codex-py (the TUI) in this folder, or trust them with "
+                "`codex-py hooks trust`"
+            )
+        )
+    if runnable:
+        session.attach_hooks(_hook_runner(session, config, runnable, recorder))
+
+
+def _hook_runner(session: Session, config: Config, handlers: list[Any], recorder: Any) -> Any:
+    from codex_py.hooks.runner import HookRunner
+
+    policy = session.runner.policy
+    path = getattr(recorder, "path", None)
+    common = {
+        "session_id": session.session_id,
+        "transcript_path": str(path) if path else None,
+        "cwd": str(config.cwd),
+        "model": config.model,
+        "permission_mode": "bypassPermissions" if config.approval_policy == "never" else "default",
+    }
+    sandbox = policy if policy.mode != "danger-full-access" else None
+    return HookRunner(handlers, cwd=config.cwd, policy=sandbox, common=common)
 
 
 async def _start_mcp(session: Session, config: Config) -> None:

@@ -35,11 +35,12 @@ def permissions_text(config: Config) -> str:
     return f"{sandbox} {_APPROVALS[config.approval_policy]}"
 
 
-def build_instructions(config: Config, project_docs: str | None, *, patch_format: str = "") -> str:
+def build_instructions(config: Config, project_docs: str | None, *, patch_format: str = "", skills: str = "") -> str:
     """Return the full system prompt for ``config``.
 
     ``project_docs`` is the joined AGENTS.md text (global, then repository root down to cwd).
     ``config.instructions`` replaces the built-in text; ``developer_instructions`` is appended.
+    ``skills`` is the skills list (``skills.loader.render_skills``: names and descriptions, never bodies).
     """
     if config.instructions:
         base = config.instructions
@@ -57,6 +58,8 @@ def build_instructions(config: Config, project_docs: str | None, *, patch_format
     parts = [base.strip()]
     if config.developer_instructions:
         parts.append(config.developer_instructions.strip())
+    if skills:
+        parts.append(skills.strip())
     if project_docs:
         parts.append(
             "# AGENTS.md instructions\nThe user's instructions for this repository follow; they take precedence "

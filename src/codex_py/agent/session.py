@@ -57,9 +57,11 @@ from codex_py.protocol.items import Item
 from codex_py.protocol.types import ErrorKind
 
 if TYPE_CHECKING:
+    from codex_py.hooks.runner import HookOutcome, HookRunner
     from codex_py.mcp.manager import McpManager
     from codex_py.providers import ModelClient
     from codex_py.session.checkpoints import TurnCheckpointer
+    from codex_py.skills.loader import SkillSet
 
 ABORTED_OUTPUT = "aborted by the user"
 CUT_SHORT_OUTPUT = (
@@ -137,6 +139,14 @@ class Session:
         """The MCP servers start when the first response begins (``attach_mcp(start=False)``)."""
         self.checkpointer: TurnCheckpointer | None = None
         """Snapshots the workspace before a turn's first tool call and after the turn (``codex-py undo``)."""
+        self.hooks: HookRunner | None = None
+        """The user's lifecycle hooks that may run (``attach_hooks``; docs/extending.md)."""
+        self.skills: SkillSet | None = None
+        """The skills found at start-up: ``$name`` in a prompt puts that skill's SKILL.md into the turn."""
+        self.untrusted_hooks: list[Any] = []
+        """Project hooks not run because the user has not trusted them (the TUI asks about them)."""
+        self.notify_client = "codex-py-tui" if interactive else "codex-py-exec"
+        self._hook_session_started = False
 
     # --- public --------------------------------------------------------------------------
     async def run_turn(self, text: str | UserMessage) -> None:
@@ -145,8 +155,14 @@ class Session:
         turn_id = uuid.uuid4().hex[:12]
         self.sink(TurnStarted(turn_id))
         turn_usage = Usage()
+        extra = await self._turn_inputs(message, turn_id)  # hooks and invoked skills
+        if extra is None:
+            return
         self._append(message)
+        for item in extra:
+            self._append(item)
         last_text: str | None = None
+        stop_blocks = 0
         try:
             await self._maybe_compact()
             for _ in range(self.config.max_tool_iterations):
@@ -163,7 +179,11 @@ class Session:
                         continue
                     if sample.stop_reason is StopReason.MAX_TOKENS:
                         self.sink(Warning("The answer was cut short: the model reached its output token limit."))
+                    if await self._stop_hook_continues(turn_id, last_text, stop_blocks):
+                        stop_blocks += 1
+                        continue
                     self.sink(TurnCompleted(last_text))
+                    self._notify(turn_id, message, last_text)
                     return
                 truncated = sample.stop_reason is StopReason.MAX_TOKENS
                 for call in calls:
@@ -200,10 +220,11 @@ class Session:
                 for note in self.checkpointer.after(turn_id):
                     self.sink(Warning(note))
 
-    async def compact(self) -> None:
+    async def compact(self, trigger: str = "manual") -> None:
         """Summarize the conversation and replace the history with the summary (/compact)."""
         from codex_py.session.compaction import compact_history, estimate_tokens
 
+        await self.run_hooks("PreCompact", {"trigger": trigger})
         before = self.context_tokens()
         new_history, summary = await compact_history(
             self.client,
@@ -249,6 +270,77 @@ class Session:
         self._mcp_pending = not start
         if start:
             manager.start()
+
+    def attach_hooks(self, hooks: HookRunner) -> None:
+        """Run ``hooks`` at this session's events (docs/extending.md); tool hooks run in the tool runner."""
+        self.hooks = self.runner.hooks = hooks
+
+    async def run_hooks(self, event: str, fields: dict[str, Any], names: tuple[str, ...] = ()) -> HookOutcome | None:
+        """Run ``event``'s hooks; their warnings are shown. None when no hook is configured for it."""
+        if self.hooks is None or not self.hooks.has(event):
+            return None
+        outcome = await self.hooks.run(event, fields, names)
+        for note in outcome.warnings:
+            self.sink(Warning(note))
+        return outcome
+
+    async def _turn_inputs(self, message: UserMessage, turn_id: str) -> list[Item] | None:
+        """What joins the user's message: SessionStart and UserPromptSubmit hook context, the SKILL.md of
+        each ``$skill`` named. None: a UserPromptSubmit hook blocked the prompt (the turn ends, nothing sent)."""
+        from codex_py.protocol.items import TextPart
+
+        extra: list[Item] = []
+        self.runner.turn_id = turn_id
+        if not self._hook_session_started:
+            self._hook_session_started = True
+            source = "resume" if self.history else "startup"
+            started = await self.run_hooks("SessionStart", {"source": source}, (source,))
+            if started is not None and started.contexts:
+                extra.append(_hook_context("SessionStart", started.contexts))
+        submitted = await self.run_hooks("UserPromptSubmit", {"turn_id": turn_id, "prompt": message.text})
+        if submitted is not None:
+            if submitted.block is not None or submitted.stop is not None:
+                reason = submitted.block or submitted.stop
+                self.sink(TurnFailed(f"prompt blocked by a UserPromptSubmit hook: {reason}", "nothing was sent"))
+                return None
+            if submitted.contexts:
+                extra.append(_hook_context("UserPromptSubmit", submitted.contexts))
+        if self.skills is not None and "$" in message.text:
+            for skill in self.skills.mentioned(message.text):
+                try:
+                    extra.append(UserMessage((TextPart(skill.injection()),)))
+                except OSError as exc:
+                    self.sink(Warning(f"Failed to load skill {skill.name} at {skill.path}: {exc.strerror or exc}"))
+        return extra
+
+    async def _stop_hook_continues(self, turn_id: str, last_text: str | None, blocks: int) -> bool:
+        """Run the Stop hooks; True when one blocked (its reason goes to the model and the turn goes on).
+        After 8 blocks in a row the turn ends anyway (a hook that always blocks would never let it)."""
+        fields = {"turn_id": turn_id, "stop_hook_active": blocks > 0, "last_assistant_message": last_text}
+        outcome = await self.run_hooks("Stop", fields)
+        if outcome is None or outcome.block is None:
+            return False
+        if blocks >= 8:
+            self.sink(Warning("A Stop hook blocked the end of the turn 8 times in a row; ending the turn anyway."))
+            return False
+        self._append(UserMessage.of(f'<hook_prompt hook_event="Stop">{outcome.block}</hook_prompt>'))
+        return True
+
+    def _notify(self, turn_id: str, message: UserMessage, last_text: str | None) -> None:
+        """Run the ``notify`` program with Codex's agent-turn-complete payload (not waited for)."""
+        if not self.config.notify:
+            return
+        from codex_py.extensions.notify import run_notify, turn_complete_payload
+
+        payload = turn_complete_payload(
+            thread_id=self.session_id,
+            turn_id=turn_id,
+            cwd=self.config.cwd,
+            client=self.notify_client,
+            input_messages=[message.text],
+            last_message=last_text,
+        )
+        run_notify(self.config.notify, payload)
 
     async def aclose(self) -> None:
         """Stop the MCP servers and close the model client's connections."""
@@ -400,7 +492,7 @@ class Session:
             if exc.error.kind is not ErrorKind.CONTEXT_WINDOW:
                 raise
         self.sink(Warning("The conversation outgrew the model's context window: compacting it and trying again."))
-        await self.compact()
+        await self.compact("auto")
         return await self._sample(turn_usage)
 
     async def _maybe_compact(self) -> None:
@@ -412,7 +504,7 @@ class Session:
             ratio=self.config.auto_compact_ratio,
             limit=self.config.model_auto_compact_token_limit,
         ):
-            await self.compact()
+            await self.compact("auto")
 
     async def _checkpoint_before(self, turn_id: str, call: ToolCall) -> None:
         """Snapshot the workspace before the turn's first call that may change files (once per turn)."""
@@ -467,6 +559,12 @@ def tool_record(event: AgentEvent) -> dict[str, Any] | None:
             "changes": [{"path": c.path, "kind": c.kind, "diff": c.diff, "move_to": c.move_to} for c in event.changes],
         }
     return None
+
+
+def _hook_context(event: str, contexts: list[str]) -> UserMessage:
+    """Hook output added to the conversation (Codex adds it as a developer message; not every wire has one)."""
+    body = "\n\n".join(contexts)
+    return UserMessage.of(f'<hook_context hook_event="{event}">\n{body}\n</hook_context>')
 
 
 def new_session_id() -> str:

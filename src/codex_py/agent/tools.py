@@ -54,6 +54,9 @@ class ToolRunner:
     _policy: Any = None
     mcp: Any = None
     """The session's ``mcp.manager.McpManager`` when MCP servers are configured."""
+    hooks: Any = None
+    """The session's ``hooks.runner.HookRunner``: PreToolUse, PostToolUse and PermissionRequest run here."""
+    turn_id: str = ""
 
     @property
     def policy(self) -> Any:
@@ -68,6 +71,54 @@ class ToolRunner:
         self._policy = None
 
     async def run(self, call: ToolCall) -> ToolResult:
+        """Run ``call``, with the PreToolUse and PostToolUse hooks around it when configured."""
+        if self.hooks is None:
+            return await self._dispatch(call)
+        from codex_py.hooks.runner import tool_identity
+
+        identity = tool_identity(call.name, call.kind, call.arguments)
+        if identity is None:
+            return await self._dispatch(call)
+        tool_name, tool_input, names = identity
+        fields = {"turn_id": self.turn_id, "tool_name": tool_name, "tool_input": tool_input}
+        fields["tool_use_id"] = call.call_id
+        if self.hooks.has("PreToolUse"):
+            before = await self.hooks.run("PreToolUse", fields, names)
+            for note in before.warnings:
+                self.sink(Warning(note))
+            if before.block is not None:
+                return self._hook_blocked(call, tool_name, tool_input, before.block)
+        result = await self._dispatch(call)
+        if self.hooks.has("PostToolUse"):
+            after = await self.hooks.run("PostToolUse", {**fields, "tool_response": result.output}, names)
+            for note in after.warnings:
+                self.sink(Warning(note))
+            if after.block is not None or after.stop is not None:
+                result = ToolResult(call.call_id, str(after.block or after.stop), is_error=True)
+            elif after.contexts:
+                added = "\n\n".join(after.contexts)
+                text = f"{result.output}\n\n<hook_context>\n{added}\n</hook_context>"
+                result = ToolResult(call.call_id, text, result.is_error)
+        return result
+
+    def _hook_blocked(self, call: ToolCall, tool_name: str, tool_input: dict[str, Any], reason: str) -> ToolResult:
+        """A PreToolUse hook blocked the call: it does not run; the model gets the hook's reason (Codex's text)."""
+        if tool_name == "Bash":
+            import shlex
+
+            command = str(tool_input.get("command", ""))
+            try:
+                argv = shlex.split(command) if call.name == "shell" else ["bash", "-lc", command]
+            except ValueError:
+                argv = [command]
+            why = f"blocked by a PreToolUse hook: {reason}"
+            self.sink(CommandBegin(call.call_id, argv, str(self.config.cwd)))
+            self.sink(CommandEnd(call.call_id, argv, None, "", 0.0, "declined", reason=why))
+            return ToolResult(call.call_id, f"Command blocked by PreToolUse hook: {reason}. Command: {command}", True)
+        self.sink(Warning(f"A PreToolUse hook blocked `{tool_name}`: {reason}"))
+        return ToolResult(call.call_id, f"Tool call blocked by PreToolUse hook: {reason}. Tool: {tool_name}", True)
+
+    async def _dispatch(self, call: ToolCall) -> ToolResult:
         name = call.name
         if name.startswith("mcp__") and self.mcp is not None:
             from codex_py.agent.mcp_calls import Abort, run_mcp_call
@@ -385,6 +436,10 @@ class ToolRunner:
         ``keep_on_abort`` is False (the re-run question: the command's cell is already there)."""
         if not self.interactive:
             return "approval required, and exec mode never prompts (declined)"
+        if self.hooks is not None and self.hooks.has("PermissionRequest"):
+            decided = await self._permission_hook(call, kind, argv, changes)
+            if decided is not None:
+                return decided or None
         request = ApprovalRequest(
             call.call_id,
             kind,
@@ -418,6 +473,30 @@ class ToolRunner:
                 self.sink(PatchEnd(call.call_id, changes or [], "declined", stopped, reason=stopped))
             raise TurnAbortRequested
         return f"rejected by user{': ' + result.reason if result.reason else ''}"
+
+    async def _permission_hook(
+        self, call: ToolCall, kind: str, argv: list[str] | None, changes: list[FileChange] | None
+    ) -> str | None:
+        """PermissionRequest hooks, run where the user would be asked: "" approved by a hook, a reason when a
+        hook denied, None when no hook decided (the user is asked)."""
+        import shlex
+
+        tool_input: dict[str, Any]
+        if kind == "command":
+            tool_name, tool_input = "Bash", {"command": shlex.join(argv or [])}
+        else:
+            tool_name, tool_input = "apply_patch", {"command": call.arguments, "files": [c.path for c in changes or []]}
+        names = ("Bash", "shell") if kind == "command" else ("apply_patch", "Edit", "Write")
+        fields = {"turn_id": self.turn_id, "tool_name": tool_name, "tool_input": tool_input}
+        outcome = await self.hooks.run("PermissionRequest", fields, names)
+        for note in outcome.warnings:
+            self.sink(Warning(note))
+        if outcome.permission == "deny":
+            return f"denied by a PermissionRequest hook{': ' + outcome.block if outcome.block else ''}"
+        if outcome.permission == "allow":
+            self._answered[call.call_id] = "approved by a hook"
+            return ""
+        return None
 
     def _resolve(self, workdir: object) -> Path:
         if not isinstance(workdir, str) or not workdir:

@@ -121,6 +121,12 @@ class TuiConfig:
     """Full-screen app; false runs inline so the conversation stays in scrollback."""
     transcript_line_budget: int = 4000
     """Finished transcript blocks beyond this many lines are pruned from the screen."""
+    notifications: bool | list[Literal["agent-turn-complete", "approval-requested"]] = True
+    """Desktop notification (OSC 9 / BEL) when a turn ends or an approval waits: true, false, or the kinds."""
+    notification_method: Literal["auto", "osc9", "bel"] = "auto"
+    """auto: OSC 9 in terminals known to show it (iTerm2, kitty, WezTerm, Ghostty, Warp), BEL elsewhere."""
+    notification_condition: Literal["unfocused", "always"] = "unfocused"
+    """Notify only while the terminal is not focused, or always."""
 
 
 McpApprovalMode = Literal["auto", "prompt", "approve"]
@@ -235,6 +241,13 @@ class Config:
     """Extra instructions appended to the system prompt."""
     project_doc_max_bytes: int = 32 * 1024
     """Cap on the joined AGENTS.md text."""
+    project_doc_fallback_filenames: list[str] = field(default_factory=list)
+    """Read these (in order) in a folder without AGENTS.md, e.g. ``["CLAUDE.md", "GEMINI.md"]``."""
+    notify: list[str] = field(default_factory=list)
+    """Program (argv) run after each turn with Codex's ``agent-turn-complete`` JSON as its last argument."""
+    hooks: dict[str, object] = field(default_factory=dict)
+    """Lifecycle hooks, Codex's ``[[hooks.EVENT]]`` tables (see docs/extending.md); ``hooks.json`` beside
+    config.toml too."""
     max_tool_iterations: int = 200
     """Runaway guard: model round-trips allowed in one turn."""
     checkpoints: bool = True

@@ -196,6 +196,25 @@ def _write_last_message(path: Path, run: _Run) -> int:
     return EXIT_OK
 
 
+def _expand_command(text: str, config: Config) -> str:
+    """``/prompts:NAME args`` → the custom prompt's text; ``/SKILL args`` → ``$SKILL args``. Exit 2 when the
+    prompt is unknown or its arguments are missing."""
+    from codex_py.config import resolve_paths
+    from codex_py.errors import UsageError
+    from codex_py.skills.expand import ExpansionError, expand_input, is_prompt_command
+
+    home = resolve_paths().config_dir
+    skills = None
+    if not is_prompt_command(text):
+        from codex_py.skills.loader import discover_skills
+
+        skills = discover_skills(home, config.cwd)
+    try:
+        return expand_input(text, home, skills)
+    except ExpansionError as exc:
+        raise UsageError(str(exc), exc.hint) from None
+
+
 def run_exec(
     cli: CliOverrides,
     prompt: str | None,
@@ -217,6 +236,8 @@ def run_exec(
 
         check_not_running(find_rollout(resolve_paths(), resume.session_id, last=resume.last, cwd=config.cwd))
     text = read_prompt(prompt)
+    if text.lstrip().startswith("/"):  # /prompts:NAME args, /SKILL args: as the TUI expands them
+        text = _expand_command(text, config)
     setup_logging(config, resolve_paths())
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")

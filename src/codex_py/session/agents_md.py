@@ -2,7 +2,8 @@
 
 Order: the global file in the home, then one file per folder from the repository root (the
 nearest ancestor of the cwd with ``.git``; the cwd alone outside a repository) down to the cwd.
-In each folder, the home included, ``AGENTS.override.md`` wins over ``AGENTS.md`` (as in Codex). Each file gets a
+In each folder, the home included, ``AGENTS.override.md`` wins over ``AGENTS.md`` (as in Codex), which wins
+over the ``project_doc_fallback_filenames`` (e.g. ``CLAUDE.md``) in their order: one file per folder. Each file gets a
 header naming it; the joined text is capped at ``project_doc_max_bytes`` with a note when cut
 (0 turns AGENTS.md off). Each file is read only up to that cap, and only when it is a regular file
 (a FIFO would block every start, a huge sparse file would be read whole).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from codex_py.config import Config, Paths
@@ -51,22 +53,33 @@ def _read(path: Path, cap: int) -> tuple[str, int] | None:
     return (text, max(info.st_size, got)) if text else None
 
 
-def _pick(folder: Path) -> Path | None:
-    """The AGENTS file that counts in ``folder`` (the override first), if any."""
-    for name in FILENAMES:
+def _names(fallbacks: Sequence[str] = ()) -> list[str]:
+    """``FILENAMES`` then the configured fallbacks (blanks dropped, duplicates ignored, as Codex does)."""
+    names = list(FILENAMES)
+    for raw in fallbacks:
+        name = raw.strip()
+        if name and name not in names and "/" not in name:
+            names.append(name)
+    return names
+
+
+def _pick(folder: Path, fallbacks: Sequence[str] = ()) -> Path | None:
+    """The AGENTS file that counts in ``folder`` (the override first, then AGENTS.md, then the
+    ``project_doc_fallback_filenames`` in order), if any."""
+    for name in _names(fallbacks):
         candidate = folder / name
         if candidate.is_file():
             return candidate
     return None
 
 
-def project_doc_paths(cwd: Path) -> list[Path]:
+def project_doc_paths(cwd: Path, fallbacks: Sequence[str] = ()) -> list[Path]:
     """The per-folder AGENTS files that apply in ``cwd``, root first."""
     root = find_repo_root(cwd) or cwd
     folders = [cwd]
     if root != cwd:
         folders.extend(p for p in cwd.parents if p == root or root in p.parents)
-    return [path for folder in reversed(folders) if (path := _pick(folder)) is not None]
+    return [path for folder in reversed(folders) if (path := _pick(folder, fallbacks)) is not None]
 
 
 def load_project_docs(config: Config, paths: Paths) -> str | None:
@@ -77,8 +90,9 @@ def load_project_docs(config: Config, paths: Paths) -> str | None:
     sections: list[str] = []
     seen: set[Path] = set()
     unread = 0  # bytes of the files past the cap, never read
-    global_doc = _pick(paths.config_dir)
-    for path in [*([global_doc] if global_doc else []), *project_doc_paths(config.cwd)]:
+    fallbacks = config.project_doc_fallback_filenames
+    global_doc = _pick(paths.config_dir, fallbacks)
+    for path in [*([global_doc] if global_doc else []), *project_doc_paths(config.cwd, fallbacks)]:
         key = path.resolve()
         if key in seen:
             continue

@@ -1,0 +1,347 @@
+"""Skills, custom prompts, hooks, notify and project-doc fallbacks, end to end through ``codex-py exec``
+against the loopback fake model on every wire (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.fake_provider import FakeProvider
+from tests.support.replies import Call, Reply
+
+WIRES = ("responses", "chat", "messages")
+QUIET = ["-s", "danger-full-access", "-a", "never"]
+
+SKILL = """---
+name: pdf-tools
+description: Extract text and tables from PDF files. Use when the user mentions PDFs.
+---
+# PDF tools
+
+BODY-MARKER-7f3a: run scripts/extract.py on the file.
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    repo = tmp_path / "work"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return repo
+
+
+def configure(home: Path, fake: FakeProvider, wire: str, extra: str = "") -> None:
+    (home / "config.toml").write_text(
+        extra + 'model = "gpt-fake"\n'
+        'model_provider = "fake"\n'
+        "[model_providers.fake]\n"
+        'name = "Fake"\n'
+        f'base_url = "{fake.base_url}"\n'
+        f'wire_api = "{wire}"\n'
+        "request_max_retries = 0\n"
+        "stream_max_retries = 0\n"
+    )
+
+
+def run(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "codex_py", "exec", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def body(fake: FakeProvider, index: int = -1) -> str:
+    """The whole request (instructions and input, whatever the wire calls them) as text."""
+    return json.dumps(fake.requests[index].json)
+
+
+def instructions(fake: FakeProvider, index: int = 0) -> str:
+    data: Any = fake.requests[index].json
+    if "instructions" in data:
+        return str(data["instructions"])
+    if "system" in data:
+        return json.dumps(data["system"])
+    return str(data["messages"][0]["content"])
+
+
+def shell(command: list[str], call_id: str) -> Call:
+    return Call("shell", json.dumps({"command": command}), call_id=call_id)
+
+
+# --- skills ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_skill_listed_by_name_and_description_body_only_when_invoked(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    """Mutation caught: render_skills emitting the body; `$name` not injecting it."""
+    configure(isolated_home, fake_provider, wire)
+    skill_dir = isolated_home / "skills" / "pdf-tools"
+    skill_dir.mkdir(parents=True)
+    (skill_dir / "SKILL.md").write_text(SKILL)
+    fake_provider.script(Reply(text="hi"), Reply(text="using it"), Reply(text="slash"))
+
+    out = run(*QUIET, "hello there", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    listed = instructions(fake_provider, 0)
+    assert "pdf-tools" in listed and "Extract text and tables from PDF files" in listed
+    assert str(skill_dir / "SKILL.md") in listed
+    assert "BODY-MARKER-7f3a" not in body(fake_provider, 0), "progressive disclosure: no body up front"
+
+    out = run(*QUIET, "convert report.pdf with $pdf-tools please", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    sent = body(fake_provider, 1)
+    assert "BODY-MARKER-7f3a" in sent and "<name>pdf-tools</name>" in sent
+    assert "convert report.pdf with $pdf-tools please" in sent
+
+    out = run(*QUIET, "/pdf-tools report.pdf", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "BODY-MARKER-7f3a" in body(fake_provider, 2)
+
+
+def test_bad_skill_is_one_warning_and_the_rest_load(isolated_home: Path, workdir: Path) -> None:
+    good = isolated_home / "skills" / "good"
+    bad = workdir / ".agents" / "skills" / "bad"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    (good / "SKILL.md").write_text("---\nname: good\ndescription: >\n  Folded\n  text.\n---\nbody\n")
+    (bad / "SKILL.md").write_text("no front matter here\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "codex_py", "skills", "list", "--json"], cwd=workdir, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [(s["name"], s["description"], s["scope"]) for s in data["skills"]] == [("good", "Folded text.", "user")]
+    assert len(data["warnings"]) == 1 and str(bad / "SKILL.md") in data["warnings"][0]
+    assert "missing YAML frontmatter" in data["warnings"][0]
+    human = subprocess.run(
+        [sys.executable, "-m", "codex_py", "skills", "list"], cwd=workdir, capture_output=True, text=True
+    )
+    assert "good" in human.stdout and str(bad / "SKILL.md") in human.stderr and "Traceback" not in human.stderr
+
+
+# --- custom prompts -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_custom_prompt_expands_and_missing_args_send_nothing(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    configure(isolated_home, fake_provider, wire)
+    prompts = isolated_home / "prompts"
+    prompts.mkdir()
+    (prompts / "fix.md").write_text(
+        "---\ndescription: Fix something\nargument-hint: WHAT\n---\nPlease fix $ARGUMENTS carefully ($1).\n"
+    )
+    (prompts / "review.md").write_text("Review $FILE for $FOCUS issues.\n")
+    fake_provider.script(Reply(text="fixed"), Reply(text="reviewed"))
+
+    out = run(*QUIET, "/prompts:fix the parser", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    sent = body(fake_provider, 0)
+    assert "Please fix the parser carefully (the)." in sent and "/prompts:fix" not in sent
+
+    out = run(*QUIET, "/prompts:review FILE=src/a.py", cwd=workdir)
+    assert out.returncode == 2
+    assert "Missing required args for /prompts:review: FOCUS" in out.stderr and "usage: /prompts:review" in out.stderr
+    assert len(fake_provider.requests) == 1, "nothing is sent when an argument is missing"
+
+    out = run(*QUIET, '/prompts:review FILE=src/a.py FOCUS="memory safety"', cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "Review src/a.py for memory safety issues." in body(fake_provider, 1)
+
+    out = run(*QUIET, "/prompts:nope", cwd=workdir)
+    assert out.returncode == 2 and "unknown custom prompt /prompts:nope" in out.stderr
+    assert "/prompts:fix" in out.stderr
+
+
+# --- hooks ----------------------------------------------------------------------------------------------
+
+BLOCK_RM = (
+    """input=$(cat); case "$input" in *'"command":"rm '*) """
+    """echo "rm is not allowed in this repository" >&2; exit 2;; esac"""
+)
+
+
+def hooks_toml(event: str, command: str, matcher: str = "", timeout: int | None = None) -> str:
+    lines = [f"[[hooks.{event}]]"]
+    if matcher:
+        lines.append(f"matcher = {json.dumps(matcher)}")
+    lines += [f"[[hooks.{event}.hooks]]", 'type = "command"', f"command = {json.dumps(command)}"]
+    if timeout is not None:
+        lines.append(f"timeout = {timeout}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_pre_tool_use_hook_exit_2_blocks_rm_and_the_model_gets_the_reason(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    """Mutation caught: ignoring PreToolUse's block (the file is deleted)."""
+    hooks = hooks_toml("PreToolUse", BLOCK_RM, matcher="Bash")
+    (isolated_home / "hooks.json").write_text("{}")  # an empty hooks.json beside config.toml is fine
+    configure(isolated_home, fake_provider, wire)
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(hooks)
+    victim = workdir / "victim.txt"
+    victim.write_text("keep me")
+    fake_provider.script(
+        Reply(tool_calls=[shell(["rm", "victim.txt"], "c1")]),
+        Reply(tool_calls=[shell(["touch", "allowed.txt"], "c2")]),
+        Reply(text="ok"),
+    )
+    out = run("--json", *QUIET, "clean up", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert victim.read_text() == "keep me", "the blocked command ran"
+    assert (workdir / "allowed.txt").exists(), "a command the hook lets through runs"
+    second = body(fake_provider, 1)
+    assert "Command blocked by PreToolUse hook: rm is not allowed in this repository. Command: rm victim.txt" in second
+    items = [json.loads(line)["item"] for line in out.stdout.splitlines() if '"item.completed"' in line]
+    commands = [i for i in items if i["type"] == "command_execution"]
+    assert commands[0]["status"] == "declined" and commands[1]["exit_code"] == 0
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_user_prompt_submit_context_reaches_the_request_and_stop_runs_once(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    stop_log = workdir / "stop.log"
+    context = json.dumps(
+        {"hookSpecificOutput": {"hookEventName": "UserPromptSubmit", "additionalContext": "CTX-MARKER-91: sprint 12"}}
+    )
+    hooks = hooks_toml("UserPromptSubmit", f"cat > prompt.json; echo '{context}'")
+    hooks += hooks_toml("Stop", f"cat >> {stop_log}; echo >> {stop_log}")
+    configure(isolated_home, fake_provider, wire)
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(hooks)
+    fake_provider.script(Reply(tool_calls=[shell(["true"], "c1")]), Reply(text="done"))
+    out = run(*QUIET, "what is planned", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "CTX-MARKER-91: sprint 12" in body(fake_provider, 0)
+    received = json.loads((workdir / "prompt.json").read_text())
+    assert received["hook_event_name"] == "UserPromptSubmit" and received["prompt"] == "what is planned"
+    assert received["cwd"] == str(workdir) and received["session_id"] and received["model"] == "gpt-fake"
+    stops = [json.loads(line) for line in stop_log.read_text().splitlines() if line.strip()]
+    assert len(stops) == 1, "Stop runs once per turn, not per model request"
+    assert stops[0]["last_assistant_message"] == "done" and stops[0]["stop_hook_active"] is False
+
+
+def test_stop_hook_block_continues_the_turn_with_its_reason(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    script = 'if [ -e once ]; then exit 0; fi; touch once; echo "run the tests before stopping" >&2; exit 2'
+    configure(isolated_home, fake_provider, "responses", extra="")
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(hooks_toml("Stop", script))
+    fake_provider.script(Reply(text="first"), Reply(text="tests pass"))
+    out = run(*QUIET, "finish", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert len(fake_provider.requests) == 2
+    assert "run the tests before stopping" in body(fake_provider, 1)
+
+
+def test_failing_hanging_and_garbage_hooks_are_warnings(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    hooks = hooks_toml("UserPromptSubmit", "echo broken >&2; exit 1")
+    hooks += hooks_toml("UserPromptSubmit", "echo '{not json'")
+    hooks += hooks_toml("PreToolUse", "sleep 30", timeout=1)
+    hooks += hooks_toml("PostToolUse", "exit 2")
+    configure(isolated_home, fake_provider, "chat")
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(hooks)
+    fake_provider.script(Reply(tool_calls=[shell(["touch", "ran.txt"], "c1")]), Reply(text="fine"))
+    started = time.monotonic()
+    out = run(*QUIET, "go", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert time.monotonic() - started < 20
+    assert (workdir / "ran.txt").exists()
+    assert "exited with code 1: broken" in out.stderr
+    assert "printed invalid JSON" in out.stderr
+    assert "hook timed out after 1s" in out.stderr
+    assert "exited with code 2 but gave no reason" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_untrusted_project_hook_does_not_run_in_exec_until_trusted(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    """Mutation caught: split_trusted treating project hooks as trusted (the marker appears on the first run)."""
+    configure(isolated_home, fake_provider, "responses")
+    marker = workdir / "project-hook-ran"
+    (workdir / ".codex").mkdir()
+    hooks_file = workdir / ".codex" / "hooks.json"
+    hook = {"type": "command", "command": f"touch {marker}"}
+    hooks_file.write_text(json.dumps({"hooks": {"UserPromptSubmit": [{"hooks": [hook]}]}}))
+    fake_provider.script(Reply(text="one"), Reply(text="two"), Reply(text="three"))
+
+    out = run(*QUIET, "hi", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert not marker.exists(), "an untrusted project hook ran"
+    assert "not running 1 project hook(s) that you have not trusted yet" in out.stderr
+    assert str(hooks_file) in out.stderr and f"touch {marker}" in out.stderr
+
+    trusted = subprocess.run(
+        [sys.executable, "-m", "codex_py", "hooks", "trust"], cwd=workdir, capture_output=True, text=True
+    )
+    assert trusted.returncode == 0, trusted.stderr
+    assert "trusted_hash" in (isolated_home / "config.toml").read_text()
+    out = run(*QUIET, "hi", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert marker.exists(), "a trusted project hook did not run"
+
+    marker.unlink()
+    hook["command"] = f"touch {marker}; true"
+    hooks_file.write_text(json.dumps({"hooks": {"UserPromptSubmit": [{"hooks": [hook]}]}}))
+    out = run(*QUIET, "hi", cwd=workdir)
+    assert not marker.exists(), "a changed project hook ran without new trust"
+
+
+# --- notify and project docs ----------------------------------------------------------------------------
+
+
+def test_notify_program_gets_the_turn_complete_json(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "notified.json"
+    notify = ["sh", "-c", f'printf "%s" "$0" > {target}.part && mv {target}.part {target}']
+    configure(isolated_home, fake_provider, "messages", extra=f"notify = {json.dumps(notify)}\n")
+    fake_provider.script(Reply(text="All done here."))
+    out = run("--json", *QUIET, "do the thing", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    thread_id = json.loads(out.stdout.splitlines()[0])["thread_id"]
+    deadline = time.monotonic() + 10
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    payload = json.loads(target.read_text())
+    assert payload["type"] == "agent-turn-complete"
+    assert payload["thread-id"] == thread_id and payload["turn-id"]
+    assert payload["input-messages"] == ["do the thing"]
+    assert payload["last-assistant-message"] == "All done here."
+    assert payload["cwd"] == str(workdir) and payload["client"] == "codex-py-exec"
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_claude_md_is_read_through_the_fallback_setting(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    """Mutation caught: _pick ignoring the fallbacks."""
+    configure(isolated_home, fake_provider, wire)
+    (workdir / "CLAUDE.md").write_text("CLAUDE-MARKER-55: use tabs.\n")
+    fake_provider.script(Reply(text="a"), Reply(text="b"))
+    assert run(*QUIET, "hi", cwd=workdir).returncode == 0
+    assert "CLAUDE-MARKER-55" not in instructions(fake_provider, 0), "CLAUDE.md is not read by default (Codex)"
+    out = run(*QUIET, "-c", 'project_doc_fallback_filenames=["GEMINI.md","CLAUDE.md"]', "hi", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "CLAUDE-MARKER-55: use tabs." in instructions(fake_provider, 1)
