@@ -132,6 +132,8 @@ class Decision(StrEnum):
     """This exact command (whole argv), or these files, for the rest of the session."""
     APPROVE_PREFIX = "approve_prefix"
     """Every command starting with the request's ``session_prefix`` for the rest of the session (sandboxed)."""
+    APPROVE_ALWAYS = "approve_always"
+    """This MCP tool from now on: ``approval_mode = "approve"`` is written to config.toml (``persist_offered``)."""
     DENY = "deny"
     ABORT = "abort"
     """Deny and stop the turn."""
@@ -160,6 +162,8 @@ class ApprovalRequest:
     """Approved, the command runs outside the sandbox (an escalation, or no sandbox available)."""
     session_prefix: list[str] | None = None
     """The prefix ``Decision.APPROVE_PREFIX`` remembers; None: that choice is not offered."""
+    persist_offered: bool = False
+    """An MCP tool call: ``Decision.APPROVE_ALWAYS`` ("don't ask again", saved in config.toml) is offered."""
 
 
 @dataclass(slots=True)

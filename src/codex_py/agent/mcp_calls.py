@@ -6,7 +6,8 @@ Approval (MCP tools run outside the sandbox), in order:
 2. mode ``auto``: run when the tool's annotations say it needs no approval (read-only, or neither
    destructive nor open-world) or the user approved this tool for the session;
 3. exec (nobody to ask): declined with a message saying how to allow it;
-4. otherwise ask (mode ``prompt`` always asks; "for the session" then counts once).
+4. otherwise ask (mode ``prompt`` always asks; "for the session" then counts once). "Don't ask again" (mode
+   ``auto`` only) writes ``approval_mode = "approve"`` for the tool into the global config.toml.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from codex_py.agent.events import (
     Decision,
     McpToolCallBegin,
     McpToolCallEnd,
+    Warning,
 )
 from codex_py.protocol import ToolCall, ToolResult
 
@@ -145,11 +147,31 @@ async def _approve(runner: ToolRunner, call: ToolCall, tool: McpTool, arguments:
     if len(shown) > ARGS_PREVIEW:
         shown = shown[:ARGS_PREVIEW] + " …"
     reason = f'Allow the {tool.server} MCP server to run tool "{tool.name}"?\n{shown}'
-    result = await runner.ask(ApprovalRequest(call.call_id, "mcp_tool", reason))
+    request = ApprovalRequest(call.call_id, "mcp_tool", reason, persist_offered=mode == "auto")
+    result = await runner.ask(request)
     if result.decision is Decision.ABORT:
         raise Abort
     if result.decision is Decision.DENY:
         return REJECTED + (f": {result.reason}" if result.reason else "")
-    if result.decision is Decision.APPROVE_SESSION and mode == "auto":
+    if result.decision in (Decision.APPROVE_SESSION, Decision.APPROVE_ALWAYS) and mode == "auto":
         runner.approved_commands.add(key)
+        if result.decision is Decision.APPROVE_ALWAYS:
+            _approve_always(runner, tool)
     return None
+
+
+def _approve_always(runner: ToolRunner, tool: McpTool) -> None:
+    """Don't ask again: ``[mcp_servers.S.tools.T] approval_mode = "approve"`` in config.toml (comments kept) and
+    in the live config, so a new session (/new) does not ask either. A failure is one warning (the session
+    approval stands)."""
+    from codex_py.config import ConfigError
+    from codex_py.config.model import McpToolConfig
+    from codex_py.mcp.commands import set_tool_approval
+
+    server = runner.mcp.server_config(tool.server)
+    own = server.tools.setdefault(tool.name, McpToolConfig())
+    own.approval_mode = "approve"
+    try:
+        set_tool_approval(tool.server, tool.name, "approve")
+    except ConfigError as exc:
+        runner.sink(Warning(f"{exc}; {exc.hint}" if exc.hint else str(exc)))

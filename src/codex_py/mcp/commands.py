@@ -97,6 +97,38 @@ def remove(name: str) -> int:
     return 0
 
 
+def set_tool_approval(server: str, tool: str, mode: str) -> None:
+    """``[mcp_servers.SERVER.tools.TOOL] approval_mode = MODE`` in the global config.toml, comments kept (the TUI's
+    "don't ask again"). A server not defined in that file (given with ``-c``) is refused: a tools table alone
+    would make an invalid server entry."""
+    import tomlkit
+
+    path, doc = _load_doc()
+    servers = doc.get("mcp_servers")
+    entry = servers.get(server) if servers is not None else None
+    if entry is None:
+        raise ConfigError(
+            f"not saved: MCP server '{server}' is not defined in {path}",
+            "approved for this session only; add the server there (codex-py mcp add) to keep approvals",
+        )
+    tools = entry.get("tools")
+    if tools is None:
+        tools = tomlkit.inline_table() if isinstance(entry, tomlkit.items.InlineTable) else tomlkit.table(True)
+        entry["tools"] = tools
+    own = tools.get(tool)
+    if own is None:
+        own = tomlkit.inline_table() if isinstance(tools, tomlkit.items.InlineTable) else tomlkit.table()
+        tools[tool] = own
+    new_table = "approval_mode" not in own and isinstance(own, tomlkit.items.Table)
+    own["approval_mode"] = mode
+    if new_table:
+        own.add(tomlkit.nl())  # a blank line before whatever table follows
+    try:
+        path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"not saved: cannot write {path}: {exc.strerror}", "approved for this session only") from exc
+
+
 def _servers(cli: CliOverrides) -> dict[str, McpServerConfig]:
     return load_config(cli).mcp_servers
 

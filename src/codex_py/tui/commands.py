@@ -443,6 +443,49 @@ def _sandbox_line(config: Config) -> str:
     return sandbox_status(SandboxPolicy.from_config(config))
 
 
+async def cmd_mcp(screen: ChatScreen, args: str) -> None:
+    """/mcp [verbose]: the MCP servers, their state, tools and errors (verbose: each tool's model name,
+    whether it asks, and its description)."""
+    import shlex
+
+    from codex_py.agent.mcp_calls import approval_mode
+
+    config = screen.codex.config
+    session = screen.codex.session
+    manager = session.mcp if session is not None else None
+    if not config.mcp_servers:
+        screen.notice("No MCP servers configured.", "info", "add one with `codex-py mcp add NAME -- COMMAND`, restart")
+        return
+    statuses = {s.name: s for s in manager.statuses()} if manager is not None else {}
+    tools = manager.tools() if manager is not None else []
+    ready, total = manager.counts() if manager is not None else (0, 0)
+    lines = [f"🔌 MCP servers: {ready}/{total} ready"]
+    for name, server in config.mcp_servers.items():
+        status = statuses.get(name)
+        state = status.state if status is not None else ("disabled" if not server.enabled else "not started")
+        where = shlex.join([server.command, *server.args]) if server.transport == "stdio" else server.url
+        lines.append(f"• {name}: {state}{' (required)' if server.required else ''} · {server.transport} · {where}")
+        if status is not None and status.error:
+            lines.append(f"    error: {status.error}")
+            lines += [f"    stderr: {line}" for line in status.stderr_tail.splitlines()]
+        if state != "ready":
+            continue
+        mine = [t for t in tools if t.server == name]
+        if not args.startswith("verbose"):
+            lines.append("    tools: " + (", ".join(t.name for t in mine) or "(none)"))
+            continue
+        for tool in mine:
+            assert session is not None
+            mode = approval_mode(session.runner, tool)
+            asks = "asks" if mode == "prompt" or (mode == "auto" and tool.needs_approval) else "runs unasked"
+            summary = tool.description.strip().split("\n", 1)[0][:100]
+            lines.append(f"    {tool.qualified} ({mode}: {asks}){' — ' + summary if summary else ''}")
+        if not mine:
+            lines.append("    tools: (none)")
+    hint = "" if args.startswith("verbose") else "/mcp verbose shows each tool's name for the model and approval mode"
+    screen.notice("\n".join(lines), "info", hint)
+
+
 async def cmd_copy(screen: ChatScreen, args: str) -> None:
     """/copy: the last answer to the clipboard (OSC 52)."""
     text = screen.renderer.last_answer
@@ -485,6 +528,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("undo", "restore the files changed by the last turn", cmd_undo),
     SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),
     SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),
+    SlashCommand("mcp", "MCP servers, their tools and errors (/mcp verbose)", cmd_mcp, while_running=True),
     SlashCommand("copy", "copy the last answer to the clipboard", cmd_copy, while_running=True),
     SlashCommand("login", "sign in (ChatGPT, Claude, or an API key)", cmd_login),
     SlashCommand("logout", "remove stored credentials", cmd_logout),

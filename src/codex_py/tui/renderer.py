@@ -12,6 +12,7 @@ from codex_py.protocol.events import Usage
 from codex_py.providers._errors import hint_for
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import CommandCell
+from codex_py.tui.widgets.mcp_cell import McpCallCell
 from codex_py.tui.widgets.notice import Notice
 from codex_py.tui.widgets.patch_cell import PatchCell
 from codex_py.tui.widgets.plan_cell import PlanCell
@@ -49,6 +50,7 @@ class RendererHooks:
     turn_started: Callable[[], None] = lambda: None
     turn_ended: Callable[[], None] = lambda: None
     usage: Callable[[ev.TokenUsage], None] = lambda _u: None
+    mcp_update: Callable[[ev.McpServerUpdate], None] = lambda _u: None
 
 
 @dataclass
@@ -64,6 +66,7 @@ class TranscriptRenderer:
     (Chat Completions sends the item after the answer): the item finishes one of them, never a new one."""
     commands: dict[str, CommandCell] = field(default_factory=dict)
     patches: dict[str, PatchCell] = field(default_factory=dict)
+    mcp_calls: dict[str, McpCallCell] = field(default_factory=dict)
     plan: PlanCell | None = None
     """The turn's checklist, updated in place."""
     turn_usage: Usage | None = None
@@ -199,6 +202,23 @@ class TranscriptRenderer:
             await self._add(cell)
         cell.finish(event.status, event.message)
 
+    async def _mcp_begin(self, event: ev.McpToolCallBegin) -> None:
+        await self._close_stream()
+        cell = McpCallCell(event.call_id, event.server, event.tool, event.arguments)
+        self.mcp_calls[event.call_id] = cell
+        await self._add(cell)
+
+    async def _mcp_end(self, event: ev.McpToolCallEnd) -> None:
+        cell = self.mcp_calls.pop(event.call_id, None)
+        if cell is None:
+            await self._close_stream()
+            cell = McpCallCell(event.call_id, event.server, event.tool, event.arguments)
+            await self._add(cell)
+        cell.finish(event.result, event.error, event.status, event.duration_s)
+
+    async def _mcp_update(self, event: ev.McpServerUpdate) -> None:
+        self.hooks.mcp_update(event)
+
     async def _plan(self, event: ev.PlanUpdated) -> None:
         await self._close_stream()
         if self.plan is not None and self.plan.is_attached:
@@ -232,6 +252,9 @@ class TranscriptRenderer:
         for cell in self.commands.values():
             cell.finish(None, "", 0.0, "failed")
         self.commands.clear()
+        for mcp_cell in self.mcp_calls.values():
+            mcp_cell.finish(None, "interrupted", "failed", 0.0)
+        self.mcp_calls.clear()
         if self.turn_usage is not None:
             await self._add(Notice(usage_line(self.turn_usage), "usage"))
         self.running = False
@@ -264,6 +287,9 @@ _HANDLERS: dict[type, Callable[..., Awaitable[None]]] = {
     ev.PatchBegin: TranscriptRenderer._patch_begin,
     ev.PatchEnd: TranscriptRenderer._patch_end,
     ev.PlanUpdated: TranscriptRenderer._plan,
+    ev.McpToolCallBegin: TranscriptRenderer._mcp_begin,
+    ev.McpToolCallEnd: TranscriptRenderer._mcp_end,
+    ev.McpServerUpdate: TranscriptRenderer._mcp_update,
     ev.ApprovalRequest: TranscriptRenderer._approval,
     ev.TokenUsage: TranscriptRenderer._usage,
     ev.Warning: TranscriptRenderer._warning,

@@ -1,6 +1,7 @@
-"""The approval modal: a command or a patch, approved once, for the session (the exact command, or with ``p``
-every command starting with a shown prefix), or denied with a reason. It says when an approved command runs
-outside the sandbox, and shows the model's own justification on its own labelled line."""
+"""The approval modal: a command, a patch or an MCP tool call, approved once, for the session (the exact command,
+or with ``p`` every command starting with a shown prefix; an MCP tool also always, with ``d``), or denied with a
+reason. It says when an approved command runs outside the sandbox, and shows the model's own justification on
+its own labelled line."""
 
 from __future__ import annotations
 
@@ -57,6 +58,18 @@ def command_keys(prefix: list[str] | None) -> Content:
     return Content("\n").join(lines)
 
 
+def mcp_keys(persist: bool) -> Content:
+    """An MCP tool call's keys: ``d`` (don't ask again, saved in config.toml) only when offered."""
+    first = Content.assemble(
+        ("y", "bold $success"), " approve once   ", ("a", "bold $success"), " approve this tool for the session"
+    )
+    lines = [first]
+    if persist:
+        lines.append(Content.assemble(("d", "bold $success"), " always (don't ask again: saved in config.toml)"))
+    lines.append(Content.assemble(("n", "bold $error"), " deny (say why)   ", ("esc", "bold $warning"), " stop"))
+    return Content("\n").join(lines)
+
+
 BODY_MAX_LINES = 20
 DIALOG_SHARE = 0.9
 """The dialog's share of the screen height (``max-height`` in approval.tcss)."""
@@ -70,6 +83,7 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
         Binding("y", "decide('approve')", "Approve once"),
         Binding("a", "decide('approve_session')", "Approve for the session"),
         Binding("p", "decide('approve_prefix')", "Approve the prefix for the session"),
+        Binding("d", "decide('approve_always')", "Approve the MCP tool always"),
         Binding("n", "deny", "Deny"),
         Binding("escape", "decide('abort')", "Stop the turn"),
     ]
@@ -103,7 +117,13 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
                     yield Static(change_title(change, done=False), markup=False)
                     if change.diff:
                         yield DiffView(change.diff)
-            yield Static(command_keys(request.session_prefix) if request.kind == "command" else KEYS, id="keys")
+            if request.kind == "command":
+                keys = command_keys(request.session_prefix)
+            elif request.kind == "mcp_tool":
+                keys = mcp_keys(request.persist_offered)
+            else:
+                keys = KEYS
+            yield Static(keys, id="keys")
             yield Input(placeholder="Why not? (Enter sends this to the model, Esc stops the turn)", id="deny-reason")
 
     def on_mount(self) -> None:
@@ -125,6 +145,8 @@ class ApprovalScreen(ModalScreen[ApprovalResult]):
     def action_decide(self, decision: str) -> None:
         """Answer with ``decision`` and close (``p`` does nothing when no prefix is offered)."""
         if decision == Decision.APPROVE_PREFIX and not self.request.session_prefix:
+            return
+        if decision == Decision.APPROVE_ALWAYS and not self.request.persist_offered:
             return
         self._answer(ApprovalResult(Decision(decision)))
 

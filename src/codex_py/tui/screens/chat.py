@@ -27,7 +27,7 @@ from codex_py.tui.widgets.below_hint import NewOutputHint
 from codex_py.tui.widgets.completion import Candidate, CompletionList
 from codex_py.tui.widgets.composer import Composer
 from codex_py.tui.widgets.notice import Notice, NoticeKind
-from codex_py.tui.widgets.status_bar import StatusBar, StatusInfo, short_path
+from codex_py.tui.widgets.status_bar import StatusBar, StatusInfo, mcp_text, short_path
 from codex_py.tui.widgets.transcript import Transcript
 from codex_py.tui.widgets.user_message import UserMessage
 from codex_py.tui.widgets.working import WorkingIndicator
@@ -93,6 +93,7 @@ class ChatScreen(Screen[None]):
                 turn_started=self._turn_started,
                 turn_ended=self._turn_ended,
                 usage=self._usage,
+                mcp_update=lambda _update: self.refresh_status(),
             ),
         )
         self.queued: list[str] = []
@@ -399,6 +400,7 @@ class ChatScreen(Screen[None]):
                 context_used=usage.context_used if usage else 0,
                 sandbox=config.sandbox_mode,
                 approvals=config.approval_policy,
+                mcp=mcp_text(session.mcp.counts() if session is not None and session.mcp is not None else None),
             )
         )
 

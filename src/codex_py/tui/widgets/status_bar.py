@@ -42,6 +42,8 @@ class StatusInfo:
     context_used: int = 0
     sandbox: str = ""
     approvals: str = ""
+    mcp: str = ""
+    """``MCP 2/3 ready`` when MCP servers are configured (left out only at the narrowest widths)."""
 
     def context_left(self) -> int | None:
         """Percent of the context window still free, if the window is known."""
@@ -61,10 +63,11 @@ class StatusInfo:
         policy = f"{self.sandbox}/{self.approvals}"
         folder = self.cwd.rstrip("/").rsplit("/", 1)[-1] or self.cwd
         variants = (
-            (self.provider, model, self.auth, self.cwd, tokens_long, policy),
-            (self.provider, model, self.auth, folder, tokens_long, policy),
-            (self.provider, model, folder, tokens_long, policy),
-            (model, folder, tokens_short, policy),
+            (self.provider, model, self.auth, self.cwd, tokens_long, policy, self.mcp),
+            (self.provider, model, self.auth, folder, tokens_long, policy, self.mcp),
+            (self.provider, model, folder, tokens_long, policy, self.mcp),
+            (model, folder, tokens_short, policy, self.mcp),
+            (model, tokens_short, policy, self.mcp),
             (model, tokens_short, policy),
             (model, f"{left}% left" if left is not None else "", policy),
         )
@@ -74,6 +77,13 @@ class StatusInfo:
             if not width or cell_len(line) <= width:
                 break
         return line
+
+
+def mcp_text(counts: tuple[int, int] | None) -> str:
+    """``MCP 2/3 ready`` from (ready, enabled) servers; empty without MCP servers."""
+    if not counts or not counts[1]:
+        return ""
+    return f"MCP {counts[0]}/{counts[1]} ready"
 
 
 class StatusBar(Static):
