@@ -111,6 +111,10 @@ def build_app() -> "typer.Typer":
         Optional[Path],  # noqa: UP045
         typer.Option("-o", "--output-last-message", help="Write the last assistant message to FILE."),
     ]
+    OutSchema = Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output-schema", help="JSON schema FILE the final answer must follow (checked)."),
+    ]
     SkipGit = Annotated[
         bool,
         typer.Option("--skip-git-repo-check", help="Accepted for Codex compatibility (exec runs anywhere)."),
@@ -211,6 +215,7 @@ def build_app() -> "typer.Typer":
         prompt: Prompt = None,
         json: Json = False,
         output_last_message: OutLast = None,
+        output_schema: OutSchema = None,
         skip_git_repo_check: SkipGit = False,
     ) -> None:
         """Run one task non-interactively and exit ('exec resume' continues a session)."""
@@ -220,6 +225,7 @@ def build_app() -> "typer.Typer":
             prompt,
             json_mode=json,
             output_last_message=output_last_message,
+            output_schema=output_schema,
             skip_git_repo_check=skip_git_repo_check,
             resume=None,
         )
@@ -233,6 +239,7 @@ def build_app() -> "typer.Typer":
         last: Last = False,
         json: Json = False,
         output_last_message: OutLast = None,
+        output_schema: OutSchema = None,
         skip_git_repo_check: SkipGit = False,
     ) -> None:
         """Continue a recorded session non-interactively."""
@@ -244,6 +251,7 @@ def build_app() -> "typer.Typer":
             prompt,
             json_mode=json,
             output_last_message=output_last_message,
+            output_schema=output_schema,
             skip_git_repo_check=skip_git_repo_check,
             resume=ResumeTarget(session_id, last),
         )

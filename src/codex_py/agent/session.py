@@ -131,6 +131,8 @@ class Session:
 
         self.cost = CostMeter(config)
         """Estimated cost per turn, ``max_session_cost_usd``, usage-window warnings (``agent/cost.py``)."""
+        self.output_schema: dict[str, Any] | None = None
+        """A JSON schema the final answer must follow (``exec --output-schema``), sent with every request."""
         self.runner = ToolRunner(config, self._tool_event, self._ask, interactive)
         self.mcp: McpManager | None = None
         """The session's MCP servers (``attach_mcp``); their ready tools join every request."""
@@ -387,6 +389,7 @@ class Session:
             max_output_tokens=self.config.model_max_output_tokens,
             session_id=self.session_id,
             parallel_tool_calls=self._parallel_calls,
+            output_schema=self.output_schema,
         )
 
     def _tools(self) -> list[Any]:

@@ -42,14 +42,31 @@ class _Run:
     task: asyncio.Task[Any] | None = None
     unsaved: CodexPyError | None = None
     """The rollout could not be written to the end (a full disk): reported after the answer, exit 1."""
+    schema: dict[str, Any] | None = None
+    schema_path: Path | None = None
+    """``--output-schema``: the final answer is checked against it before the turn counts as completed."""
 
     def sink(self, event: AgentEvent) -> None:
+        if self.schema is not None:
+            event = self._check_schema(event)
         if isinstance(event, (TurnCompleted, TurnFailed, TurnAborted)):
             self.outcome = event
         if not self.ready:  # e.g. a warning while the session is built: after thread.started
             self.early.append(event)
             return
         self._emit(event)
+
+    def _check_schema(self, event: AgentEvent) -> AgentEvent:
+        from codex_py.exec.schema import REJECTED_HINT, answer_problem
+
+        assert self.schema is not None
+        if isinstance(event, TurnCompleted):
+            problem = answer_problem(event.last_message, self.schema)
+            if problem is not None:
+                return TurnFailed(problem, f"the schema is {self.schema_path}; the answer was not written with -o")
+        elif isinstance(event, TurnFailed) and "schema" in event.message.lower() and event.exit_code == 1:
+            return TurnFailed(event.message, REJECTED_HINT.format(path=self.schema_path), event.exit_code)
+        return event
 
     def _emit(self, event: AgentEvent) -> None:
         self.guarded(self.output, event)
@@ -147,6 +164,7 @@ async def _main(config: Config, prompt: str, run: _Run, resume: ResumeTarget | N
     session: Session | None = None
     try:
         session = await create_session(config, run.sink, interactive=False, resume=resume)
+        session.output_schema = run.schema
         if thread_started is not None and not run.guarded(thread_started, session.session_id):
             return
         run.start()
@@ -223,6 +241,7 @@ def run_exec(
     output_last_message: Path | None,
     skip_git_repo_check: bool,
     resume: ResumeTarget | None,
+    output_schema: Path | None = None,
 ) -> int:
     """Run one non-interactive turn; returns the process exit code (see module docstring)."""
     from codex_py.config import load_config, resolve_paths
@@ -235,6 +254,11 @@ def run_exec(
         from codex_py.session.rollout import check_not_running, find_rollout
 
         check_not_running(find_rollout(resolve_paths(), resume.session_id, last=resume.last, cwd=config.cwd))
+    schema = None
+    if output_schema is not None:  # a bad file is a usage error (exit 2) before anything runs
+        from codex_py.exec.schema import load_output_schema
+
+        schema = load_output_schema(output_schema)
     text = read_prompt(prompt)
     if text.lstrip().startswith("/"):  # /prompts:NAME args, /SKILL args: as the TUI expands them
         text = _expand_command(text, config)
@@ -255,7 +279,7 @@ def run_exec(
         from codex_py.exec.human import HumanOutput
 
         output = HumanOutput(sys.stdout, sys.stderr, show_reasoning=not config.hide_agent_reasoning)
-    run = _Run(output)
+    run = _Run(output, schema=schema, schema_path=output_schema)
     asyncio.run(_main(config, text, run, resume, thread_started))
     code = run.exit_code()
     if run.unsaved is not None:  # the answer above stands; what is missing is the session file's tail

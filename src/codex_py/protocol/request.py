@@ -40,3 +40,6 @@ class ModelRequest:
     tool_choice: Literal["auto", "none"] = "auto"
     """``none`` keeps the tools in the request (prompt-cache prefix; Messages rejects tool blocks in a
     request without tools) but lets the model answer only in text, e.g. for a compaction summary."""
+    output_schema: dict[str, Any] | None = None
+    """A JSON schema the final answer must follow (``exec --output-schema``): Responses ``text.format``,
+    Chat ``response_format`` (json_schema, strict), Messages ``output_config.format``."""

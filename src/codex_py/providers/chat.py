@@ -155,6 +155,9 @@ def build_request_body(request: ModelRequest) -> dict[str, Any]:
         body["reasoning_effort"] = request.reasoning_effort
     if request.max_output_tokens:
         body["max_tokens"] = request.max_output_tokens
+    if request.output_schema is not None:
+        schema = {"name": "codex_output_schema", "strict": True, "schema": request.output_schema}
+        body["response_format"] = {"type": "json_schema", "json_schema": schema}
     return body
 
 

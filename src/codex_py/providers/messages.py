@@ -166,6 +166,9 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
             body["output_config"] = {"effort": "low" if effort == "minimal" else effort}
         elif tools:
             betas.append(INTERLEAVED_THINKING_BETA)
+    if request.output_schema is not None:  # structured outputs: the final text follows the schema
+        config = body.setdefault("output_config", {})
+        config["format"] = {"type": "json_schema", "schema": request.output_schema}
     body["stream"] = True
     return body, betas
 

@@ -193,7 +193,12 @@ def build_request_body(request: ModelRequest, *, backend: Literal["api", "chatgp
         body["prompt_cache_key"] = request.session_id
     if request.max_output_tokens and backend != "chatgpt":
         body["max_output_tokens"] = request.max_output_tokens
+    if request.output_schema is not None:  # as Codex: every request of the turn, strict
+        body["text"] = {"format": {**OUTPUT_SCHEMA_FORMAT, "schema": request.output_schema}}
     return body
+
+
+OUTPUT_SCHEMA_FORMAT = {"type": "json_schema", "name": "codex_output_schema", "strict": True}
 
 
 # --- stream --------------------------------------------------------------------------------

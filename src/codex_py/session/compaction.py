@@ -164,7 +164,9 @@ async def compact_history(
     template = base or ModelRequest(model=model, instructions=instructions, items=[])
     source = list(history)
     for _ in range(MAX_OVERFLOW_RETRIES):
-        request = replace(template, items=[*source, UserMessage.of(SUMMARY_PROMPT)], tool_choice="none")
+        request = replace(
+            template, items=[*source, UserMessage.of(SUMMARY_PROMPT)], tool_choice="none", output_schema=None
+        )
         outcome = await _summarize(client, request)
         if isinstance(outcome, str):
             if not outcome:
