@@ -14,7 +14,13 @@
     ├── server           5xx, 409, api_error         retryable
     ├── timeout          408, idle stream            retryable
     ├── network          connect / read failures     retryable
-    └── stream           dropped or undecodable stream   retryable
+    └── stream           dropped or undecodable stream, a 2xx that is not a stream   retryable
+
+For an HTTP error the status decides whether it is retried (408, 409, 429, 5xx, 529) and the body's code or
+type only refines the wording within that: a proxy that relays every upstream failure with a generic
+``api_error`` body (claude-code-router) still gets a 401 read as authentication and a 404 as a missing
+model, and a 429 always reads as rate limiting. Only a quota (``insufficient_quota``) or context-window
+body is never retried, whatever the status.
 
 The provider's own message and request id are always kept; the credentials in use and anything that
 looks like one are masked before they reach a message (``config.redaction``: ``sk-proj-A***``).
@@ -179,6 +185,26 @@ def _status_kind(status: int) -> ErrorKind:
     return ErrorKind.SERVER if status >= 500 else ErrorKind.BAD_REQUEST
 
 
+def status_retryable(status: int) -> bool:
+    """Whether an HTTP error status is worth another attempt: 408, 409, 429, 5xx (529 included)."""
+    return status in (408, 409, 429) or status >= 500
+
+
+def _http_kind(status: int, code: str, etype: str, message: str) -> ErrorKind:
+    """The kind of an HTTP error: the status's, refined by the body's code/type/message only where the
+    refinement keeps the status's retryability (a relayed 401 with a generic ``api_error`` body stays
+    authentication). Context-window and quota bodies win everywhere; a 429 is otherwise rate limiting."""
+    status_kind = _status_kind(status)
+    kind = kind_of(code, message, status_kind)
+    if kind is status_kind:
+        kind = kind_of(etype, message, status_kind)
+    if kind is status_kind or kind is ErrorKind.CONTEXT_WINDOW or kind is ErrorKind.QUOTA:
+        return kind
+    if status == 429 or (kind in RETRYABLE_KINDS) is not status_retryable(status):
+        return status_kind
+    return kind
+
+
 def kind_of(code: str, message: str, default: ErrorKind) -> ErrorKind:
     """Refine a kind from the provider's error code/type and message."""
     lowered = message.lower()
@@ -224,14 +250,33 @@ def _retry_after_from_message(message: str) -> float | None:
     return value / 1000.0 if match.group(2).lower() == "ms" else value
 
 
+def _sse_json(text: str) -> Any:
+    """The first JSON object in an error body framed as SSE (``data: {"error": ...}`` then
+    ``data: [DONE]``, as some proxies send it to a streaming request), else None."""
+    for line in text.splitlines():
+        if line.startswith("data:"):
+            try:
+                obj = json.loads(line[5:])
+            except ValueError:
+                continue
+            if isinstance(obj, dict):
+                return obj
+    return None
+
+
 def parse_error_body(body: bytes) -> tuple[str, str, str]:
-    """(code, type, message) from an OpenAI / Anthropic / generic JSON error body; for a
-    non-JSON body (an HTML page from a proxy) the message is its first 200 characters."""
+    """(code, type, message) from an OpenAI / Anthropic / generic JSON error body, also one framed as
+    SSE; for a non-JSON body (an HTML page from a proxy) the message is its first 200 characters."""
     text = body.decode("utf-8", "replace")
     try:
         obj: Any = json.loads(text)
     except ValueError:
-        if text.lstrip().startswith("<"):  # an HTML page from a proxy or gateway: its words, not its markup
+        stripped = text.lstrip()
+        if stripped.startswith(("data:", "event:", ":")):
+            obj = _sse_json(stripped)
+            if obj is not None:
+                return parse_error_body(json.dumps(obj).encode())
+        if stripped.startswith("<"):  # an HTML page from a proxy or gateway: its words, not its markup
             text = _TAG.sub(" ", _HIDDEN_HTML.sub(" ", text))
         return "", "", " ".join(text.split())[:200]
     if isinstance(obj, dict):
@@ -251,12 +296,11 @@ def error_from_response(
     status: int, body: bytes, headers: Mapping[str, str], provider: ProviderInfo, backend: str = "api"
 ) -> StreamError:
     """The ``StreamError`` for a non-2xx HTTP response (or a 2xx that was not an event stream)."""
+    if status < 300:
+        return _not_a_stream(status, body, headers, provider, backend)
     code, etype, message = parse_error_body(body)
-    default = _status_kind(status) if status >= 300 else ErrorKind.STREAM
-    kind = kind_of(code, message, default)
-    if kind is default:
-        kind = kind_of(etype, message, default)
-    retryable = kind in RETRYABLE_KINDS
+    kind = _http_kind(status, code, etype, message)
+    retryable = status_retryable(status) and kind is not ErrorKind.QUOTA and kind is not ErrorKind.CONTEXT_WINDOW
     should = headers.get("x-should-retry")
     if should == "false":
         retryable = False
@@ -279,6 +323,59 @@ def error_from_response(
         retry_after_s=retry_after,
         hint=hint,
     )
+
+
+def _not_a_stream(
+    status: int, body: bytes, headers: Mapping[str, str], provider: ProviderInfo, backend: str
+) -> StreamError:
+    """A 2xx answer to ``stream: true`` that is not an event stream: an error object (reported as the
+    error it is), one whole JSON response (the server ignored streaming) or something else entirely
+    (a web page: base_url does not point at the API). Never retried: it would answer the same."""
+    name = provider.name or provider.id or "provider"
+    where = provider.id or provider.name
+    request_id = headers.get("x-request-id") or headers.get("request-id")
+    text = body.decode("utf-8", "replace")
+    obj: Any = None
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        if text.lstrip().startswith(("data:", "event:")):
+            obj = _sse_json(text.lstrip())
+    if isinstance(obj, dict) and "error" in obj:
+        code, etype, message = parse_error_body(json.dumps(obj).encode())
+        kind = kind_of(code or etype, message, ErrorKind.SERVER)
+        label = f"{code or etype}: " if code or etype else ""
+        head, hint = f"{name} answered HTTP {status} with an error: {label}{message}", _hint(kind, provider, backend)
+    elif isinstance(obj, dict):
+        what = obj.get("object") or obj.get("type")
+        shape = f"one whole JSON `{what}` object" if isinstance(what, str) and what else "one whole JSON response"
+        kind = ErrorKind.STREAM
+        head = f"{name} ignored `stream: true` and answered with {shape}"
+        hint = (
+            f"the server at the base_url of provider `{where}` does not stream on this wire API: check wire_api "
+            f'(now "{provider.wire_api}") and base_url, and that no proxy in between buffers or rewrites the stream'
+        )
+    else:
+        kind = ErrorKind.STREAM
+        if text.lstrip().startswith("<"):
+            text = _TAG.sub(" ", _HIDDEN_HTML.sub(" ", text))
+        preview = " ".join(text.split())[:200]
+        head = f"{name} answered HTTP {status} but not with an event stream" + (f": {preview}" if preview else "")
+        hint = f"check the base_url of provider `{where}`: it should be the API's URL (usually ending in /v1)"
+    return StreamError(
+        kind, redact(head, partial=True), retryable=False, status=status, request_id=request_id, hint=hint
+    )
+
+
+def error_from_chunk(chunk: Mapping[str, Any], provider: ProviderInfo, backend: str = "api") -> StreamError:
+    """The ``StreamError`` for a type-less ``{"error": {...} | "text"}`` chunk inside a 200 stream (a
+    proxy's way to report a failure after the headers went out, on any wire)."""
+    raw = chunk.get("error")
+    error: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {"message": str(raw or "")}
+    code = str(error.get("code") or "")
+    if not code or code.isdigit():  # LiteLLM puts the HTTP status in `code`: the type says more
+        code = str(error.get("type") or code)
+    return error_from_event(code, str(error.get("message") or ""), provider, backend)
 
 
 def error_from_event(

@@ -267,6 +267,8 @@ class HttpModelClient:
             finally:
                 await response.aclose()
             if type(outcome) is Completed:
+                for event in decoder.extra:  # what finish() completed (a body that ended without its terminal event)
+                    yield event
                 yield outcome
                 return
             assert isinstance(outcome, StreamError)

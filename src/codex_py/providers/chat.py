@@ -1,6 +1,9 @@
 """Chat Completions (``wire_api = "chat"``) for OpenAI-compatible servers: request body and
 SSE decoding. Tool-call fragments are aggregated by ``index`` (or by ``id``, or onto the last
-call, for servers that omit it); reasoning arrives in ``reasoning_content`` / ``reasoning``.
+call, for servers that omit it); reasoning arrives in ``reasoning_content`` / ``reasoning``, or at the
+start of ``content`` inside ``<think>…</think>`` (Qwen, DeepSeek R1 distills, vLLM without a reasoning
+parser, llama.cpp): that block streams as reasoning, tags split across deltas included, and becomes a
+``Reasoning`` item, never answer text. Once the answer has begun, content deltas take the plain path.
 
 Completion rules: ``[DONE]`` ends the stream (complete even without a ``finish_reason``); a
 body that ends after a ``finish_reason`` but without ``[DONE]`` is complete; one that ends
@@ -35,11 +38,16 @@ from codex_py.protocol.items import (
 )
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind, StopReason
-from codex_py.providers._errors import error_from_event
+from codex_py.providers._errors import error_from_chunk
 from codex_py.providers._history import function_arguments, pair_tool_calls
 from codex_py.providers._sse import loads
 
 WIRE = "chat"
+_OPEN, _CLOSE = "<think>", "</think>"
+_START, _OPENED, _THINK, _AFTER, _TEXT = 0, 1, 2, 3, 4
+"""Where content is: before any non-blank character (a ``<think>`` may open), between ``<think>`` and
+the reasoning's first non-blank character, inside the think block, between ``</think>`` and the
+answer's first non-blank character, in the answer."""
 _STOP = {
     "stop": StopReason.END_TURN,
     "end_turn": StopReason.END_TURN,
@@ -207,6 +215,9 @@ class ChatDecoder:
         self._usage: Usage | None = None
         self._id = ""
         self._refused = False
+        self._think = _START
+        self._held = ""  # content that may be the start of a tag, waiting for the next delta
+        self._tagged = False  # the reasoning came inside <think> tags
 
     def feed(self, data: bytes) -> Event | None:
         """Decode one chunk (or the ``[DONE]`` sentinel)."""
@@ -229,8 +240,11 @@ class ChatDecoder:
                 if content:
                     if type(content) is not str:
                         content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-                    self._text.append(content)
-                    event = TextDelta(content)
+                    if self._think == _TEXT:
+                        self._text.append(content)
+                        event = TextDelta(content)
+                    else:
+                        event = self._think_content(content)
                 else:
                     event = self._other_delta(delta)
             finish = choice.get("finish_reason")
@@ -243,10 +257,56 @@ class ChatDecoder:
         if usage:
             self._usage = _usage(usage)
         elif "error" in chunk:
-            error = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
-            code = str(error.get("code") or error.get("type") or "")
-            self.terminal = error_from_event(code, str(error.get("message") or ""), self.provider)
+            self.terminal = error_from_chunk(chunk, self.provider)
         return None
+
+    def _think_content(self, content: str) -> Event | None:
+        """Content before the answer proper: split a leading ``<think>…</think>`` block off as reasoning.
+        A delta that could be the start of a tag (``<thi``, ``</th``) is held until the next one decides."""
+        text = self._held + content if self._held else content
+        self._held = ""
+        state = self._think
+        events: list[Event] = []
+        if state == _START:
+            head = text.lstrip()
+            if head.startswith(_OPEN):
+                state, text = _OPENED, head[len(_OPEN) :]
+                self._tagged = True
+            elif _OPEN.startswith(head):  # blank, or a piece of "<think>": wait for more
+                self._held = text
+                return None
+            else:
+                state = _TEXT
+        if state == _OPENED:
+            text = text.lstrip()
+            if text:
+                state = _THINK
+        if state == _THINK:
+            end = text.find(_CLOSE)
+            if end < 0:
+                cut = text.rfind("<", max(0, len(text) - len(_CLOSE) + 1))
+                if cut >= 0 and _CLOSE.startswith(text[cut:]):
+                    text, self._held = text[:cut], text[cut:]
+                if text:
+                    self._reasoning.append(text)
+                    events.append(ReasoningDelta(text))
+            else:
+                if end:
+                    self._reasoning.append(text[:end])
+                    events.append(ReasoningDelta(text[:end]))
+                state, text = _AFTER, text[end + len(_CLOSE) :]
+        if state == _AFTER:
+            text = text.lstrip()
+            if text:
+                state = _TEXT
+        if state == _TEXT and text:
+            self._text.append(text)
+            events.append(TextDelta(text))
+        self._think = state
+        if not events:
+            return None
+        self.extra.extend(events[1:])
+        return events[0]
 
     def _other_delta(self, delta: dict[str, Any]) -> Event | None:
         refusal = delta.get("refusal")
@@ -306,8 +366,19 @@ class ChatDecoder:
         return first
 
     def _complete(self) -> Completed:
+        if self._held:  # the content ended on what looked like the start of a tag: it was not one
+            held, self._held = self._held, ""
+            if self._think == _THINK:
+                self._reasoning.append(held)
+                self.extra.append(ReasoningDelta(held))
+            elif held.strip():
+                self._text.append(held)
+                self.extra.append(TextDelta(held))
         if self._reasoning:
-            self.extra.append(ItemDone(Reasoning("".join(self._reasoning), provider=WIRE)))
+            reasoning = "".join(self._reasoning)
+            if self._tagged:  # from <think> tags: no blank tail before </think>
+                reasoning = reasoning.rstrip()
+            self.extra.append(ItemDone(Reasoning(reasoning, provider=WIRE)))
         if self._text:
             self.extra.append(ItemDone(AssistantMessage("".join(self._text))))
         saw_call = False

@@ -25,7 +25,7 @@ from codex_py.protocol.events import (
 from codex_py.protocol.items import AssistantMessage, Reasoning, ToolCall
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind, StopReason
-from codex_py.providers._errors import error_from_event
+from codex_py.providers._errors import error_from_chunk, error_from_event
 from codex_py.providers._sse import loads
 from codex_py.providers.catalog import ModelInfo, model_info
 from codex_py.providers.messages_history import messages_json
@@ -257,6 +257,8 @@ class MessagesDecoder:
             error = ev.get("error") or {}
             code, text = str(error.get("type") or ""), str(error.get("message") or "")
             self.terminal = error_from_event(code, text, self.provider)
+        elif kind is None and "error" in ev:  # a proxy's {"error": ...} chunk
+            self.terminal = error_from_chunk(ev, self.provider)
         return None  # ping and unknown events
 
     def _start(self, index: int, raw: WireBlock) -> Event | None:

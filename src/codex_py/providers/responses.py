@@ -32,7 +32,7 @@ from codex_py.protocol.items import (
 )
 from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind, StopReason
-from codex_py.providers._errors import error_from_event
+from codex_py.providers._errors import error_from_chunk, error_from_event
 from codex_py.providers._history import custom_input, function_arguments, pair_tool_calls
 from codex_py.providers._sse import loads
 from codex_py.providers.catalog import model_info
@@ -292,6 +292,8 @@ class ResponsesDecoder:
             self.terminal = error_from_event(
                 str(ev.get("code") or ""), str(ev.get("message") or ""), self.provider, self.backend
             )
+        elif kind is None and "error" in ev:  # a proxy's {"error": ...} chunk
+            self.terminal = error_from_chunk(ev, self.provider, self.backend)
         return None
 
     def _item_added(self, item: WireItem) -> Event | None:
