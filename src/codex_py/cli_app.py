@@ -321,6 +321,9 @@ def build_app() -> "typer.Typer":
         no_browser: Annotated[
             bool, typer.Option("--no-browser", help="Print the authorization URL instead of opening a browser.")
         ] = False,
+        device_auth: Annotated[
+            bool, typer.Option("--device-auth", help="ChatGPT: sign in with a one-time code on another device.")
+        ] = False,
         config: ConfigOpt = None,
         profile: Profile = None,
     ) -> None:
@@ -334,7 +337,14 @@ def build_app() -> "typer.Typer":
         if provider is None:
             typer.echo("error: --provider is required: chatgpt | claude | openai | anthropic", err=True)
             raise typer.Exit(2)
-        _run("codex_py.login.commands:login", cli, provider, with_api_key=with_api_key, no_browser=no_browser)
+        _run(
+            "codex_py.login.commands:login",
+            cli,
+            provider,
+            with_api_key=with_api_key,
+            no_browser=no_browser,
+            device_auth=device_auth,
+        )
 
     @app.command("logout")
     def logout(

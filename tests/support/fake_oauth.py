@@ -70,6 +70,12 @@ class FakeOAuth:
     _access: dict[str, float] = field(default_factory=dict)  # access token -> exp
     _refresh: dict[str, str] = field(default_factory=dict)  # refresh token -> "live" | "used" | "revoked"
     _claude_access: set[str] = field(default_factory=set)
+    device_enabled: bool = True
+    """False: the device-code endpoints answer 404 (not enabled on this server)."""
+    device_interval: str = "0"
+    """The poll interval the usercode endpoint announces (a string, as the real server sends it)."""
+    device_polls: int = 0
+    _devices: dict[str, dict[str, Any]] = field(default_factory=dict)  # device_auth_id -> user_code, approved
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -116,6 +122,15 @@ class FakeOAuth:
             self._access[access] = exp
             self._refresh[refresh] = "live"
         return {"id_token": id_token, "access_token": access, "refresh_token": refresh}
+
+    def approve_device(self, user_code: str) -> None:
+        """Play the user who entered ``user_code`` at {issuer}/codex/device and signed in."""
+        with self._lock:
+            for device in self._devices.values():
+                if device["user_code"] == user_code:
+                    device["approved"] = True
+                    return
+        raise AssertionError(f"no device code {user_code!r} was issued")
 
     def invalidate_access_tokens(self) -> None:
         """Make every issued access token fail with 401 (the next request must refresh)."""
@@ -219,12 +234,51 @@ class _Handler(BaseHTTPRequestHandler):
                 if token in self.fake._refresh:
                     self.fake._refresh[token] = "revoked"
             self._send(200)
+        elif path.startswith("/api/accounts/deviceauth/"):
+            self._device(path, json.loads(raw or b"{}") if ctype == "application/json" else {})
         elif path == "/api/oauth/claude_cli/create_api_key":
             self._create_key()
         elif path in ("/backend-api/codex/responses", "/v1/responses", "/v1/messages"):
             self._model(path)
         else:
             self._send(404, {"error": "not_found"})
+
+    def _device(self, path: str, body: dict[str, Any]) -> None:
+        """Codex's device-code endpoints: usercode issues a code, token answers 403 until approved, then the
+        server-made PKCE pair and an authorization code for ``{issuer}/deviceauth/callback``."""
+        fake = self.fake
+        if not fake.device_enabled:
+            return self._send(404, {"error": "not_found"})
+        if path.endswith("/usercode"):
+            if body.get("client_id") != CHATGPT_CLIENT:
+                return self._fail(400, "invalid_client", "unknown client_id")
+            device_id = "dev_" + secrets.token_hex(8)
+            user_code = f"{secrets.token_hex(2).upper()}-{secrets.token_hex(3).upper()}"
+            with fake._lock:
+                fake._devices[device_id] = {"user_code": user_code, "approved": False}
+            return self._send(
+                200, {"device_auth_id": device_id, "user_code": user_code, "interval": fake.device_interval}
+            )
+        if path.endswith("/token"):
+            with fake._lock:
+                fake.device_polls += 1
+                device = fake._devices.get(str(body.get("device_auth_id")))
+            if device is None or device["user_code"] != body.get("user_code"):
+                return self._fail(400, "invalid_request", "unknown device_auth_id or user_code")
+            if not device["approved"]:
+                return self._send(403, {"error": "authorization_pending"})
+            verifier = secrets.token_urlsafe(48)
+            challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+            code = "ac_" + secrets.token_urlsafe(16)
+            with fake._lock:
+                fake._devices.pop(str(body.get("device_auth_id")))
+                fake._pending[code] = {
+                    "client_id": CHATGPT_CLIENT,
+                    "redirect_uri": f"{fake.url}/deviceauth/callback",
+                    "code_challenge": challenge,
+                }
+            return self._send(200, {"authorization_code": code, "code_challenge": challenge, "code_verifier": verifier})
+        return self._send(404, {"error": "not_found"})
 
     def _token(self, ctype: str, form: dict[str, Any]) -> None:
         grant = form.get("grant_type")

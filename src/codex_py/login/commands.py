@@ -32,10 +32,17 @@ def _config(cli: CliOverrides) -> Config:
     return load_config(cli)
 
 
-def login(cli: CliOverrides, provider: str, *, with_api_key: bool = False, no_browser: bool = False) -> int:
+def login(
+    cli: CliOverrides, provider: str, *, with_api_key: bool = False, no_browser: bool = False, device_auth: bool = False
+) -> int:
     """Sign in to ``provider`` (chatgpt | claude | openai | anthropic) and store the credential."""
     if provider not in PROVIDERS:
         raise UsageError(f"unknown login provider {provider!r}", "use --provider chatgpt | claude | openai | anthropic")
+    if device_auth and provider != "chatgpt":
+        raise UsageError(
+            f"--device-auth applies to --provider chatgpt only, not {provider}",
+            "run `codex-py login --provider chatgpt --device-auth`, or drop --device-auth",
+        )
     config = _config(cli)
     if provider in ("openai", "anthropic"):
         return _login_api_key(config, cast("KeyProvider", provider), with_api_key)
@@ -50,7 +57,12 @@ def login(cli: CliOverrides, provider: str, *, with_api_key: bool = False, no_br
     from codex_py.login.flow import can_open_browser
 
     open_browser = not no_browser and can_open_browser()
-    result = asyncio.run(_browser_login(config, provider, open_browser))
+    if device_auth:
+        from codex_py.login.device import login_chatgpt_device
+
+        result = asyncio.run(login_chatgpt_device(config, on_code=_device_prompt))
+    else:
+        result = asyncio.run(_browser_login(config, provider, open_browser))
     _say("Successfully logged in")
     _say(
         f"{result.mode}"
@@ -70,6 +82,17 @@ async def _browser_login(config: Config, provider: str, open_browser: bool) -> L
 
     on_url = _claude_browser_prompt if open_browser else _claude_paste_prompt
     return await login_claude(config, open_browser=open_browser, on_url=on_url, paste=paste)
+
+
+def _device_prompt(url: str, code: str) -> None:
+    _say("Follow these steps to sign in with ChatGPT using device code authorization:")
+    _say()
+    _say(f"1. Open this link in your browser and sign in to your account\n   {url}")
+    _say()
+    _say(f"2. Enter this one-time code (expires in 15 minutes)\n   {code}")
+    _say()
+    _say("Device codes are a common phishing target. Never share this code.")
+    _say("Waiting for you to finish signing in...")
 
 
 def _chatgpt_prompt(url: str) -> None:
