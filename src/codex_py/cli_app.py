@@ -273,14 +273,51 @@ def build_app() -> "typer.Typer":
             resume=ResumeTarget(session_id, last or session_id is None),
         )
 
-    @app.command("sessions")
+    sessions_app = typer.Typer(name="sessions", help="Recorded sessions: list (no command), fork, export.")
+
+    @sessions_app.callback(invoke_without_command=True)
     def sessions(
+        ctx: typer.Context,
         config: ConfigOpt = None,
         profile: Profile = None,
     ) -> None:
         """List recorded sessions from every directory, newest first (id, date, cwd, provider/model, first prompt)."""
+        if ctx.invoked_subcommand is None:
+            cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+            _run("codex_py.session.listing:print_sessions", cli)
+
+    SessionId = Annotated[str, typer.Argument(help="Session id (a unique prefix is enough).")]
+
+    @sessions_app.command("fork")
+    def sessions_fork(
+        session_id: SessionId,
+        at_turn: Annotated[
+            Optional[int],  # noqa: UP045
+            typer.Option("--at-turn", help="Copy the history up to the end of turn N (default: all of it)."),
+        ] = None,
+    ) -> None:
+        """Copy a session into a new one (prints its id); the original is left as it is."""
+        _run("codex_py.session.fork:fork_command", None, session_id, at_turn=at_turn)
+
+    @sessions_app.command("export")
+    def sessions_export(
+        session_id: SessionId,
+        format_: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--format", help="md (default) or json (default when FILE ends in .json)."),
+        ] = None,
+        output: Annotated[
+            Optional[Path],  # noqa: UP045
+            typer.Option("-o", "--output", help="Write to FILE instead of stdout."),
+        ] = None,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Export a session as Markdown or JSON, secrets redacted."""
         cli = overrides("other", None, None, profile, config, None, None, None, False, None)
-        _run("codex_py.session.listing:print_sessions", cli)
+        _run("codex_py.session.export:export_command", cli, session_id, fmt=format_, output=output)
+
+    app.add_typer(sessions_app, name="sessions")
 
     @app.command("undo")
     def undo(

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codex_py.errors import CodexPyError, UsageError
-from codex_py.protocol.items import Item, ToolCall, ToolResult
+from codex_py.protocol.items import Item, ToolCall, ToolResult, UserMessage
 from codex_py.session.serialize import ItemDecodeError, item_from_json, item_to_json, to_jsonable
 
 if TYPE_CHECKING:
@@ -52,8 +52,11 @@ class SessionMeta:
     git_branch: str | None = None
     git_commit: str | None = None
     cli_version: str = ""
+    forked_from_id: str | None = None
+    """The session this one was copied from (``codex-py sessions fork``, ``/fork``)."""
 
     def to_json(self) -> dict[str, Any]:
+        extra = {"forked_from_id": self.forked_from_id} if self.forked_from_id else {}
         return {
             "id": self.id,
             "timestamp": self.timestamp,
@@ -63,6 +66,7 @@ class SessionMeta:
             "model_provider": self.provider,
             "model": self.model,
             "git": {"branch": self.git_branch, "commit": self.git_commit},
+            **extra,
         }
 
     @classmethod
@@ -78,6 +82,7 @@ class SessionMeta:
             git_branch=git.get("branch"),
             git_commit=git.get("commit"),
             cli_version=str(data.get("cli_version", "")),
+            forked_from_id=str(data["forked_from_id"]) if data.get("forked_from_id") else None,
         )
 
 
@@ -212,9 +217,7 @@ class RolloutRecorder:
         from codex_py import __version__
         from codex_py.session.git import read_git_info
 
-        now = _dt.datetime.now()
-        folder = paths.sessions_dir / f"{now:%Y}" / f"{now:%m}" / f"{now:%d}"
-        path = folder / f"{_PREFIX}{now:%Y-%m-%dT%H-%M-%S}-{session_id}.jsonl"
+        path = new_rollout_path(paths, session_id)
         git = read_git_info(config.cwd)
         meta = SessionMeta(
             id=session_id,
@@ -330,6 +333,13 @@ class RolloutRecorder:
             self._lock = None
 
 
+def new_rollout_path(paths: Paths, session_id: str) -> Path:
+    """Where a session started now is recorded: ``<sessions>/YYYY/MM/DD/rollout-<local time>-<id>.jsonl``."""
+    now = _dt.datetime.now()
+    folder = paths.sessions_dir / f"{now:%Y}" / f"{now:%m}" / f"{now:%d}"
+    return folder / f"{_PREFIX}{now:%Y-%m-%dT%H-%M-%S}-{session_id}.jsonl"
+
+
 def _line(kind: str, payload: dict[str, Any]) -> bytes:
     text = json.dumps({"timestamp": _now(), "type": kind, "payload": payload}, ensure_ascii=False)
     # a lone surrogate (from a model or a command) is kept as its JSON escape, so the line stays valid UTF-8
@@ -345,6 +355,9 @@ class LoadedSession:
     """Every item recorded, across compactions (each compaction as its summary message): what a front end redraws."""
     tool_records: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The ``tool_end`` records by call id: how each command and patch ended (``agent.session.tool_record``)."""
+    stopped_at: int | None = None
+    """With ``load_rollout(stop_before_prompt=k)``: the index (0-based) of the line holding the prompt where
+    reading stopped; None when the file has fewer prompts."""
 
 
 def read_header(path: Path) -> SessionMeta | None:
@@ -361,12 +374,41 @@ def read_header(path: Path) -> SessionMeta | None:
     return SessionMeta.from_json(payload) if isinstance(payload, dict) else None
 
 
-def load_rollout(path: Path) -> LoadedSession:
+PROMPT_EXCLUDED_PREFIXES = ("<hook_context", "<skill>", "I ran this shell command myself")
+"""User messages codex-py adds itself (hook output, an invoked skill, a ``!cmd`` the user ran): not prompts."""
+
+
+def is_prompt(item: Item) -> bool:
+    """True for a message the user typed (what ``/rewind`` lists and ``--at-turn`` counts): not a compaction
+    summary, hook output, skill text or ``!cmd`` output."""
+    from codex_py.session.compaction import is_summary_message
+
+    return (
+        isinstance(item, UserMessage)
+        and not is_summary_message(item)
+        and not item.text.startswith(PROMPT_EXCLUDED_PREFIXES)
+    )
+
+
+def cut_before_prompt(transcript: list[Item], index: int) -> list[Item]:
+    """``transcript`` up to (not including) its ``index``-th prompt (0-based); all of it if it has fewer."""
+    seen = 0
+    for position, item in enumerate(transcript):
+        if is_prompt(item):
+            if seen == index:
+                return transcript[:position]
+            seen += 1
+    return list(transcript)
+
+
+def load_rollout(path: Path, *, stop_before_prompt: int | None = None) -> LoadedSession:
     """Rebuild the history recorded in ``path``.
 
     A truncated or garbled line (a crash mid-write) is skipped; a ``compacted`` record replaces the
-    history before it; tool calls left without a result get an "aborted" one so every wire API
-    accepts the history."""
+    history before it, a ``thread_rolled_back`` record (``/rewind``) replaces it and cuts the transcript
+    before its ``prompts_kept``-th prompt; tool calls left without a result get an "aborted" one so every
+    wire API accepts the history. ``stop_before_prompt=k``: stop just before the line that would add the
+    ``k``-th prompt (0-based) of the conversation as it stands then: the session as it was before it."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -376,6 +418,8 @@ def load_rollout(path: Path) -> LoadedSession:
     items: list[Item] = []
     transcript: list[Item] = []
     tool_records: dict[str, dict[str, Any]] = {}
+    prompts = 0
+    stopped_at: int | None = None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -389,18 +433,32 @@ def load_rollout(path: Path) -> LoadedSession:
             if kind == "session_meta" and meta is None and isinstance(payload, dict):
                 meta = SessionMeta.from_json(payload)
             elif kind == "response_item":
-                items.append(item_from_json(payload))
-                transcript.append(items[-1])
+                item = item_from_json(payload)
+                if is_prompt(item):
+                    if prompts == stop_before_prompt:
+                        stopped_at = number - 1
+                        break
+                    prompts += 1
+                items.append(item)
+                transcript.append(item)
             elif kind == "compacted" and isinstance(payload, dict) and "replacement_history" in payload:
                 items = [item_from_json(raw) for raw in payload["replacement_history"]]
                 transcript.extend(items[-1:])  # the summary message (the recent user messages are copies)
             elif kind == "tool_end" and isinstance(payload, dict) and isinstance(payload.get("call_id"), str):
                 tool_records[payload["call_id"]] = payload
+            elif kind == "thread_rolled_back" and isinstance(payload, dict) and "replacement_history" in payload:
+                kept = payload.get("prompts_kept")
+                items = [item_from_json(raw) for raw in payload["replacement_history"]]
+                if isinstance(kept, int) and kept >= 0:
+                    transcript = cut_before_prompt(transcript, kept)
+                    prompts = min(prompts, kept)
         except (ItemDecodeError, TypeError) as exc:
             log.warning("%s:%d: skipping a record: %s", path, number, exc)
     if meta is None:
         raise UsageError(f"{path} is not a codex-py session (no session_meta header)", "run `codex-py sessions`")
-    return LoadedSession(meta, close_unanswered_calls(items), path, close_unanswered_calls(transcript), tool_records)
+    return LoadedSession(
+        meta, close_unanswered_calls(items), path, close_unanswered_calls(transcript), tool_records, stopped_at
+    )
 
 
 def close_unanswered_calls(items: list[Item]) -> list[Item]:

@@ -49,15 +49,17 @@ class UndoPlan:
     """The snapshot taken just before undoing (so the undo can itself be undone)."""
 
 
-def read_checkpoints(path: Path) -> list[TurnCheckpoint]:
-    """The turns of a rollout that have a checkpoint and are not undone yet, oldest first."""
+def read_checkpoints(path: Path, *, from_line: int = 0) -> list[TurnCheckpoint]:
+    """The turns of a rollout that have a checkpoint and are not undone yet, oldest first; with ``from_line``,
+    only turns whose first checkpoint is on that line (0-based) or later (``/rewind``: the turns after a prompt)."""
     try:
         text = path.read_text("utf-8", errors="replace")
     except OSError as exc:
         raise UsageError(f"cannot read session file {path}: {exc.strerror}", "check the file's permissions") from None
     turns: dict[str, TurnCheckpoint] = {}
     undone: set[str] = set()
-    for line in text.splitlines():
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines()):
         if '"checkpoint"' not in line and '"undo"' not in line:
             continue
         try:
@@ -71,6 +73,7 @@ def read_checkpoints(path: Path) -> list[TurnCheckpoint]:
             after = payload.get("after")
             skipped = payload.get("skipped") or []
             turns.pop(payload["turn_id"], None)  # keep the order of the latest record
+            first_line.setdefault(payload["turn_id"], number)
             turns[payload["turn_id"]] = TurnCheckpoint(
                 payload["turn_id"],
                 payload["before"],
@@ -79,7 +82,7 @@ def read_checkpoints(path: Path) -> list[TurnCheckpoint]:
             )
         elif kind == "undo" and isinstance(payload.get("turn_ids"), list):
             undone.update(str(t) for t in payload["turn_ids"])
-    return [t for t in turns.values() if t.turn_id not in undone]
+    return [t for t in turns.values() if t.turn_id not in undone and first_line[t.turn_id] >= from_line]
 
 
 def plan_undo(store: CheckpointStore, session_id: str, turns: list[TurnCheckpoint]) -> UndoPlan:
