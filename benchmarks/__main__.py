@@ -139,6 +139,7 @@ SECTIONS: dict[str, str | Section] = {
     "scaling": "benchmarks.scaling:run",
     "sandbox": "benchmarks.sandbox:run",
     "mcp": "benchmarks.mcp:run",
+    "extensions": "benchmarks.extensions:run",
     "checkpoints": "benchmarks.checkpoints:run",
 }
 

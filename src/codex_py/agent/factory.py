@@ -139,10 +139,11 @@ def _attach_hooks(session: Session, config: Config, paths: Any, recorder: Any) -
             )
         )
     if runnable:
-        session.attach_hooks(_hook_runner(session, config, runnable, recorder))
+        session.attach_hooks(make_hook_runner(session, config, runnable, recorder))
 
 
-def _hook_runner(session: Session, config: Config, handlers: list[Any], recorder: Any) -> Any:
+def make_hook_runner(session: Session, config: Config, handlers: list[Any], recorder: Any) -> Any:
+    """A ``HookRunner`` for ``handlers`` in ``session`` (its sandbox policy, Codex's common stdin fields)."""
     from codex_py.hooks.runner import HookRunner
 
     policy = session.runner.policy

@@ -36,9 +36,16 @@ def split(text: str, *, required: bool) -> tuple[dict[str, object], str]:
 
 
 def read_head(path: str, limit: int = HEAD_LIMIT) -> str:
-    """The first ``limit`` bytes of ``path`` as text (invalid UTF-8 replaced)."""
+    """The start of ``path`` as text (invalid UTF-8 replaced): enough to hold its front matter (4 KiB at a
+    time until the closing ``---`` line is in), at most ``limit`` bytes."""
+    data = b""
     with open(path, "rb") as handle:
-        return handle.read(limit).decode("utf-8", errors="replace")
+        while len(data) < limit:
+            chunk = handle.read(min(4096, limit - len(data)))
+            data += chunk
+            if not chunk or not data.startswith(b"---") or b"\n---" in data[3:]:
+                break
+    return data.decode("utf-8", errors="replace")
 
 
 def _scalar(raw: str, lineno: int) -> str:

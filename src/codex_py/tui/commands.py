@@ -56,6 +56,10 @@ async def dispatch(screen: ChatScreen, line: str) -> None:
     name, _, args = line[1:].strip().partition(" ")
     command = BY_NAME.get(name.lower())
     if command is None:
+        from codex_py.tui.extensions import run_extension_command
+
+        if await run_extension_command(screen, line):  # /prompts:NAME args, /SKILL args
+            return
         screen.notice(f"unknown command /{name}", "error", "type / to see the commands, or /help")
         return
     if screen.busy and not command.while_running:
@@ -496,6 +500,13 @@ async def cmd_copy(screen: ChatScreen, args: str) -> None:
     screen.notice(f"Copied the last answer ({len(text)} characters).", "info")
 
 
+async def cmd_skills(screen: ChatScreen, args: str) -> None:
+    """/skills: see docs/extending.md."""
+    from codex_py.tui.extensions import cmd_skills as pick
+
+    await pick(screen, args)
+
+
 async def cmd_help(screen: ChatScreen, args: str) -> None:
     """/help: commands and keys."""
     lines = [f"/{c.name:<10} {c.description}" for c in COMMANDS]
@@ -530,6 +541,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),
     SlashCommand("mcp", "MCP servers, their tools and errors (/mcp verbose)", cmd_mcp, while_running=True),
     SlashCommand("copy", "copy the last answer to the clipboard", cmd_copy, while_running=True),
+    SlashCommand("skills", "pick a skill ($name) or a custom prompt (/prompts:NAME)", cmd_skills),
     SlashCommand("login", "sign in (ChatGPT, Claude, or an API key)", cmd_login),
     SlashCommand("logout", "remove stored credentials", cmd_logout),
     SlashCommand("help", "commands and keys", cmd_help, while_running=True),

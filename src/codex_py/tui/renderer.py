@@ -51,6 +51,8 @@ class RendererHooks:
     turn_ended: Callable[[], None] = lambda: None
     usage: Callable[[ev.TokenUsage], None] = lambda _u: None
     mcp_update: Callable[[ev.McpServerUpdate], None] = lambda _u: None
+    turn_completed: Callable[[str | None], None] = lambda _m: None
+    """A turn completed (not failed or aborted) with this last answer: desktop notification."""
 
 
 @dataclass
@@ -264,6 +266,7 @@ class TranscriptRenderer:
         if event.last_message:
             self.last_answer = event.last_message
         await self._end_turn()
+        self.hooks.turn_completed(event.last_message)
 
     async def _failed(self, event: ev.TurnFailed) -> None:
         await self._close_stream()

@@ -94,6 +94,7 @@ class ChatScreen(Screen[None]):
                 turn_ended=self._turn_ended,
                 usage=self._usage,
                 mcp_update=lambda _update: self.refresh_status(),
+                turn_completed=self._notify_turn_complete,
             ),
         )
         self.queued: list[str] = []
@@ -200,8 +201,10 @@ class ChatScreen(Screen[None]):
     # --- completion sources ------------------------------------------------------------------
     def _command_candidates(self) -> list[Candidate]:
         from codex_py.tui.commands import COMMANDS
+        from codex_py.tui.extensions import extension_candidates
 
-        return [Candidate("/" + c.name, "/" + c.name, c.description) for c in COMMANDS]
+        builtin = [Candidate("/" + c.name, "/" + c.name, c.description) for c in COMMANDS]
+        return builtin + extension_candidates(self, {c.name for c in COMMANDS})
 
     def _file_candidates(self) -> list[str]:
         if self._files is None:
@@ -265,6 +268,17 @@ class ChatScreen(Screen[None]):
 
         future.add_done_callback(closed_elsewhere)
         self.app.push_screen(modal, answer)
+        from codex_py.extensions.notify import approval_text
+        from codex_py.tui.notifications import desktop_notify
+
+        what = " ".join(request.command or []) or ", ".join(c.path for c in request.changes or []) or request.kind
+        desktop_notify(self.app, self.codex.config, "approval-requested", approval_text(what))
+
+    def _notify_turn_complete(self, last_message: str | None) -> None:
+        from codex_py.extensions.notify import turn_text
+        from codex_py.tui.notifications import desktop_notify
+
+        desktop_notify(self.app, self.codex.config, "agent-turn-complete", turn_text(last_message))
 
     def _turn_started(self) -> None:
         self.working.start()
@@ -356,6 +370,10 @@ class ChatScreen(Screen[None]):
         if session is not None:
             self.show_header()
             self.call_later(self.transcript.show_history, session.session_id, list(session.transcript))
+            if session.untrusted_hooks:
+                from codex_py.tui.extensions import ask_hook_trust
+
+                ask_hook_trust(self)
         self.refresh_status()
         if self.queued and not self.busy:
             self.send(self.queued.pop(0))
