@@ -4,8 +4,11 @@ against the loopback fake model on every wire (issue 15)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -345,3 +348,38 @@ def test_claude_md_is_read_through_the_fallback_setting(
     out = run(*QUIET, "-c", 'project_doc_fallback_filenames=["GEMINI.md","CLAUDE.md"]', "hi", cwd=workdir)
     assert out.returncode == 0, out.stderr
     assert "CLAUDE-MARKER-55: use tabs." in instructions(fake_provider, 1)
+
+
+def test_hooks_run_under_the_sessions_sandbox_policy(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    """A hook in workspace-write may write in the workspace, not outside it, and sees no secrets.
+    Mutation caught: HookRunner built with policy=None (the outside file appears)."""
+    from codex_py.sandbox.landlock import landlock_abi
+
+    if landlock_abi() == 0:
+        pytest.skip("this kernel has no Landlock: hooks run unsandboxed like commands")
+    outside = Path(tempfile.mkdtemp(prefix="codex-py-hook-outside-", dir="/var/tmp"))
+    try:
+        script = f"env > inside.env; touch inside.txt; touch {outside}/escaped.txt"
+        configure(isolated_home, fake_provider, "responses")
+        with (isolated_home / "config.toml").open("a") as handle:
+            handle.write(hooks_toml("UserPromptSubmit", script))
+        fake_provider.script(Reply(text="ok"))
+        out = subprocess.run(
+            [sys.executable, "-m", "codex_py", "exec", "-s", "workspace-write", "-a", "never", "hi"],
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "MY_SERVICE_TOKEN": "tok-secret-123"},
+        )
+        assert out.returncode == 0, out.stderr
+        assert (workdir / "inside.txt").exists(), "the hook runs in the workspace"
+        assert not (outside / "escaped.txt").exists(), "a hook wrote outside the workspace"
+        assert "UserPromptSubmit hook" in out.stderr and "exited with code 1" in out.stderr
+        env = (workdir / "inside.env").read_text()
+        assert "tok-secret-123" not in env and f"CLAUDE_PROJECT_DIR={workdir}" in env
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
