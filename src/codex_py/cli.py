@@ -18,6 +18,7 @@ COMMANDS = (
     "tui",
     "exec-resume",
     "mcp",
+    "mcp-server",
     "skills",
     "hooks",
 )

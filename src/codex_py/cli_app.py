@@ -449,6 +449,18 @@ def build_app() -> "typer.Typer":
 
     app.add_typer(mcp_app, name="mcp")
 
+    @app.command("mcp-server")
+    def mcp_server(
+        model: Model = None,
+        provider: Provider = None,
+        profile: Profile = None,
+        config: ConfigOpt = None,
+        cd: Cd = None,
+    ) -> None:
+        """Run codex-py as an MCP server over stdio (tools: codex, codex-reply; see docs/mcp.md)."""
+        cli = overrides("other", model, provider, profile, config, cd, None, None, False, None)
+        _run("codex_py.mcp_server.server:serve", cli)
+
     skills_app = typer.Typer(
         name="skills", help="Skills and custom prompts (see docs/extending.md).", no_args_is_help=True
     )
