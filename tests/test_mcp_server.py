@@ -210,3 +210,22 @@ def test_arguments_become_overrides(tmp_path: Path) -> None:
     with pytest.raises(ToolArgumentError, match="missing 'prompt'"):
         codex_overrides({}, base, tmp_path)
     assert reply_arguments({"prompt": "p", "conversationId": "abc"}) == ("p", "abc")
+
+
+async def test_codex_reply_resumes_a_thread_from_an_earlier_server_process(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
+) -> None:
+    write_config(isolated_home, fake_provider)
+    fake_provider.script(Reply(text="First process."), Reply(text="Second process."))
+    async with client(isolated_home, tmp_path) as session:
+        first = await session.call_tool("codex", {"prompt": "remember the word kiwi"})
+    thread = first.structured_content["threadId"] if first.structured_content else ""
+    async with client(isolated_home, tmp_path) as session:
+        second = await session.call_tool("codex-reply", {"prompt": "which word?", "conversationId": thread})
+        unknown = await session.call_tool("codex-reply", {"prompt": "x", "threadId": "no-such-thread"})
+    assert text_of(second) == "Second process." and second.structured_content == {
+        "threadId": thread,
+        "content": "Second process.",
+    }
+    assert "remember the word kiwi" in json.dumps(fake_provider.requests[1].json)
+    assert unknown.is_error and text_of(unknown).startswith("Codex runtime error: ")
