@@ -1,18 +1,22 @@
-"""A small, allocation-light Server-Sent Events reader over raw byte chunks.
+"""Server-Sent Events: events framed by httpx-sse, their JSON parsed by jiter, with stream limits.
 
-Yields the ``data`` of each event as bytes (``json.loads`` takes bytes directly), joining
-repeated ``data:`` lines with ``\\n``. Handles lines split across reads, CRLF and bare CR
-endings (also a CR ending one read and its LF starting the next), ``:`` comments and
-multi-byte UTF-8 split across reads (lines are cut on the ASCII newline byte, so a multi-byte
-character is never split). The ``event:`` name is not needed: all three wire APIs repeat it as
-the JSON ``type``.
+``iter_sse_data`` yields the ``data`` of each event as UTF-8 bytes (``jiter`` parses bytes) in the
+order httpx-sse frames them: repeated ``data:`` lines joined with ``\\n``, CRLF and bare CR endings
+(also split across reads), ``:`` comments, ``event:``/``id:``/``retry:`` fields (not needed: all three
+wire APIs repeat the event name as the JSON ``type``) and multi-byte UTF-8 split across reads.
 
-A misbehaving server cannot make it hold unbounded memory or wait forever: a line or an event
-longer than ``max_event_bytes`` and a body longer than ``max_body_bytes`` raise
-:class:`StreamLimitError`, and so does a read that arrives past ``deadline`` or more than
-``idle_s`` after the last *event* (``:`` keepalive comments and bytes of an unfinished line do
-not count: only a whole event proves the response is moving). A line arriving in many reads is
-collected in a list and joined once, so a long line costs linear, not quadratic, time.
+A misbehaving server cannot make it hold unbounded memory or wait forever. httpx-sse itself has no
+limits, so the byte chunks pass through a small guard before it, which raises
+:class:`StreamLimitError` for a line longer than ``max_event_bytes`` (an unfinished line counts as
+it grows), an event longer than that (counted from the read after the previous event, so within
+one read), a body longer than ``max_body_bytes``, and a read that arrives past ``deadline`` or more
+than ``idle_s`` after the last *event* (``:`` keepalive comments and bytes of an unfinished line do
+not count: only a whole event proves the response is moving). The checks run once per read, not per
+event. httpx-sse collects a line spanning many reads in a list and joins it once (linear time).
+
+At the end of the body, an event whose last line is complete but which lacks the closing blank line
+is still delivered (lenient servers), and so is an unterminated ``data: [DONE]``; an event cut
+inside a line is not.
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ loads = _select_loads()
 """Parse one event's JSON data (raises ``ValueError`` when it is not JSON)."""
 
 
+_EVENT_STREAM = {"content-type": "text/event-stream; charset=utf-8"}
+_DONE_LINES = (b"data: [DONE]", b"data:[DONE]")
+
+
 async def iter_sse_data(
     chunks: AsyncIterator[bytes],
     *,
@@ -78,102 +86,58 @@ async def iter_sse_data(
     idle_s: float | None = None,
     deadline: float | None = None,
 ) -> AsyncIterator[bytes]:
-    """Yield each event's data from a stream of byte chunks. A final event that is not followed
-    by a blank line is still delivered when its last line is complete (lenient servers).
+    """Yield each event's data from a stream of byte chunks (see the module docstring).
 
     ``deadline`` is a ``time.monotonic()`` instant. The time limits are checked as reads arrive
     (no timer per read): a stream that goes wholly silent is ended by the HTTP read timeout.
     Raises :class:`StreamLimitError` when a limit is broken."""
+    import httpx
+    from httpx_sse import EventSource
+
     end = float("inf") if deadline is None else deadline
     idle = float("inf") if idle_s is None else idle_s
     body_cap = float("inf") if max_body_bytes is None else max_body_bytes
     monotonic = time.monotonic
-    long_line = min(_LONG_LINE, max_event_bytes)
-    buf = b""  # the unfinished last line
-    long: list[bytes] | None = None  # ... and its later pieces, when it spans several reads
-    long_len = 0
-    body = 0
-    lf_next = False  # the previous read ended with CR: an LF starting this one belongs to it
-    data: bytes | None = None
-    more: list[bytes] | None = None  # the lines of an event with several ``data:`` lines
-    more_len = 0
-    last_event = monotonic()
     got = False  # an event was yielded since the previous read
-    async for chunk in chunks:
-        now = monotonic()
-        if got:
-            got = False
-            last_event = now
-        elif now - last_event > idle:  # keepalive comments or a trickling line, but no event
-            raise StreamLimitError("idle", idle)
-        if now > end:
-            raise StreamLimitError("deadline", end)
-        body += len(chunk)
-        if body > body_cap:
-            raise StreamLimitError("body", body_cap)
-        if lf_next and chunk:
-            lf_next = False
-            if chunk[0] == 10:
-                chunk = chunk[1:]
-        if buf:
-            if long is None and (len(buf) < long_line or b"\n" in chunk or b"\r" in chunk):
-                chunk = buf + chunk
-            else:  # a long line goes on over several reads: collect the pieces, join them once
-                if long is None:
-                    long = [buf]
-                    long_len = len(buf)
-                long.append(chunk)
-                long_len += len(chunk)
-                if long_len > max_event_bytes:
-                    raise StreamLimitError("line", max_event_bytes)
-                if b"\n" not in chunk and b"\r" not in chunk:
-                    continue
-                chunk = b"".join(long)
-                long = None
-        if b"\r" in chunk:
-            if chunk[-1] == 13:
-                lf_next = True
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = chunk.split(b"\n")
-        buf = lines.pop()  # bounded when it grows on: the long-line path counts it
-        for line in lines:
-            if not line:
-                if data is not None:
-                    if more is not None:
-                        data = b"\n".join(more)
-                        more = None
-                    got = True
-                    yield data
-                    data = None
-            elif line[:5] == b"data:":
-                value = line[6:] if line[5:6] == b" " else line[5:]
-                if data is None:
-                    data = value
-                else:  # rare: no wire API splits its JSON over lines; keep it linear and bounded
-                    if more is None:
-                        more = [data]
-                        more_len = len(data)
-                    more.append(value)
-                    more_len += len(value) + 1
-                    if more_len > max_event_bytes:
-                        raise StreamLimitError("event", max_event_bytes)
-            # "event:", "id:", "retry:" and ":" comments carry nothing we need.
-    if long is not None:
-        buf = b"".join(long)
-    if buf.endswith(b"\r"):
-        buf = buf[:-1]
-    if buf[:5] == b"data:":
-        # The last line had no newline at all: an incomplete event, unless it is exactly a
-        # sentinel some servers send without a trailing newline.
-        value = buf[6:] if buf[5:6] == b" " else buf[5:]
-        if value == b"[DONE]":
-            if data is None:
-                data = value
-            elif more is None:
-                more = [data, value]
-            else:
-                more.append(value)
-    if more is not None:
-        data = b"\n".join(more)
-    if data is not None:
-        yield data
+
+    async def guarded() -> AsyncIterator[bytes]:
+        nonlocal got
+        last_event = monotonic()
+        body = 0
+        line = 0  # bytes of the unfinished last line
+        event = 0  # bytes read since the read after the last event
+        last = b""  # the stream's last bytes, enough to hold ``data: [DONE]``
+        async for chunk in chunks:
+            now = monotonic()
+            if got:
+                got = False
+                last_event = now
+                event = 0
+            elif now - last_event > idle:  # keepalive comments or a trickling line, but no event
+                raise StreamLimitError("idle", idle)
+            if now > end:
+                raise StreamLimitError("deadline", end)
+            size = len(chunk)
+            body += size
+            if body > body_cap:
+                raise StreamLimitError("body", body_cap)
+            event += size
+            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            line = line + size if cut < 0 else size - cut - 1
+            if line > max_event_bytes:
+                raise StreamLimitError("line", max_event_bytes)
+            if event > max_event_bytes:
+                raise StreamLimitError("event", max_event_bytes)
+            last = chunk[-12:] if size >= 12 else (last + chunk)[-12:]
+            yield chunk
+        if last[-1:] in (b"\n", b"\r") or (0 < line <= 12 and last[-line:] in _DONE_LINES):
+            yield b"\n\n"  # dispatch a last event whose closing blank line is missing
+
+    source = EventSource(httpx.Response(200, headers=_EVENT_STREAM, content=guarded()))
+    events = source.aiter_sse()
+    try:
+        async for sse in events:
+            got = True
+            yield sse.data.encode()
+    finally:
+        await events.aclose()
