@@ -188,6 +188,26 @@ def test_relayed_5xx_is_retried_and_a_relayed_400_is_not(
     assert "Reconnecting" not in out.stderr and TROUBLE_HINT not in out.stderr
 
 
+@pytest.mark.parametrize("wire", WIRES)
+def test_a_message_over_several_lines_is_one_error_line(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path, wire: str
+) -> None:
+    """LiteLLM appends its own paragraph to the upstream's message: still one line, then the hint."""
+    message = (
+        "litellm.AuthenticationError: AuthenticationError: OpenAIException - Incorrect API key provided.\n\n"
+        "LiteLLM: model group 'fake-gpt' failed with the error above. No fallback was attempted."
+    )
+    body = {"error": {"message": message, "type": "authentication_error", "param": None, "code": "401"}}
+    configure(isolated_home, fake_provider, wire)
+    fake_provider.default = HttpError(401, body=body)
+    out = exec_run("do it", cwd=workdir)
+    assert out.returncode == 3
+    error, hint = error_and_hint(out.stderr)
+    assert error.startswith("error: Fake returned HTTP 401 authentication_error (401): litellm.AuthenticationError")
+    assert "Incorrect API key provided. LiteLLM: model group 'fake-gpt' failed" in error
+    assert hint == KEY_HINT
+
+
 # --- a plain JSON 200 for stream: true (LiteLLM's mock on /v1/messages) ---------------------------
 
 LITELLM_MESSAGE = (

@@ -299,6 +299,7 @@ def error_from_response(
     if status < 300:
         return _not_a_stream(status, body, headers, provider, backend)
     code, etype, message = parse_error_body(body)
+    message = " ".join(message.split())  # one line: gateways wrap the upstream's message in their own lines
     kind = _http_kind(status, code, etype, message)
     retryable = status_retryable(status) and kind is not ErrorKind.QUOTA and kind is not ErrorKind.CONTEXT_WINDOW
     should = headers.get("x-should-retry")
@@ -345,6 +346,7 @@ def _not_a_stream(
         code, etype, message = parse_error_body(json.dumps(obj).encode())
         kind = kind_of(code or etype, message, ErrorKind.SERVER)
         label = f"{code or etype}: " if code or etype else ""
+        message = " ".join(message.split())
         head, hint = f"{name} answered HTTP {status} with an error: {label}{message}", _hint(kind, provider, backend)
     elif isinstance(obj, dict):
         what = obj.get("object") or obj.get("type")
@@ -390,7 +392,7 @@ def error_from_event(
     name = provider.name or provider.id or "provider"
     return StreamError(
         kind,
-        redact(f"{name} reported an error: {label}{message or 'no message'}", partial=True),
+        redact(f"{name} reported an error: {label}{' '.join(message.split()) or 'no message'}", partial=True),
         retryable=kind in RETRYABLE_KINDS,
         request_id=request_id,
         retry_after_s=_retry_after_from_message(message) if kind is ErrorKind.RATE_LIMIT else None,
