@@ -124,6 +124,20 @@ def build_app() -> "typer.Typer":
         bool,
         typer.Option("--no-alt-screen", help="Run inline: the conversation stays in the terminal scrollback."),
     ]
+    Images = Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            "-i", "--image", metavar="FILE", help="Attach an image to the first prompt (repeatable; a,b.png works too)."
+        ),
+    ]
+    Search = Annotated[
+        bool, typer.Option("--search", help="Let the model search the web (the provider's live web search tool).")
+    ]
+
+    def with_search(cli: "CliOverrides", search: bool) -> "CliOverrides":
+        if search:  # Codex's --search: web_search = "live" (after -c, so the flag wins)
+            cli.config.append('web_search="live"')
+        return cli
 
     def overrides(
         mode: str,
@@ -204,9 +218,22 @@ def build_app() -> "typer.Typer":
 
     @app.command("tui", hidden=True)
     @with_shared_options("tui")
-    def tui(cli: "CliOverrides", prompt: Prompt = None, no_alt_screen: NoAlt = False) -> None:
+    def tui(
+        cli: "CliOverrides",
+        prompt: Prompt = None,
+        no_alt_screen: NoAlt = False,
+        image: Images = None,
+        search: Search = False,
+    ) -> None:
         """Open the interactive app."""
-        _run("codex_py.tui.launch:run_tui", cli, prompt, no_alt_screen=no_alt_screen, resume=None)
+        _run(
+            "codex_py.tui.launch:run_tui",
+            with_search(cli, search),
+            prompt,
+            no_alt_screen=no_alt_screen,
+            resume=None,
+            images=image or [],
+        )
 
     @app.command("exec")
     @with_shared_options("exec")
@@ -217,12 +244,15 @@ def build_app() -> "typer.Typer":
         output_last_message: OutLast = None,
         output_schema: OutSchema = None,
         skip_git_repo_check: SkipGit = False,
+        image: Images = None,
+        search: Search = False,
     ) -> None:
         """Run one task non-interactively and exit ('exec resume' continues a session)."""
         _run(
             "codex_py.exec.runner:run_exec",
-            cli,
+            with_search(cli, search),
             prompt,
+            images=image or [],
             json_mode=json,
             output_last_message=output_last_message,
             output_schema=output_schema,
@@ -241,14 +271,17 @@ def build_app() -> "typer.Typer":
         output_last_message: OutLast = None,
         output_schema: OutSchema = None,
         skip_git_repo_check: SkipGit = False,
+        image: Images = None,
+        search: Search = False,
     ) -> None:
         """Continue a recorded session non-interactively."""
         if last and session_id is not None and prompt is None:
             session_id, prompt = None, session_id
         _run(
             "codex_py.exec.runner:run_exec",
-            cli,
+            with_search(cli, search),
             prompt,
+            images=image or [],
             json_mode=json,
             output_last_message=output_last_message,
             output_schema=output_schema,

@@ -12,13 +12,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tests.support.fake_provider import FakeProvider
     from tests.support.plugin import fake_provider
-    from tests.support.replies import Call, Headers, HttpError, RateLimits, RecordedRequest, Reply, StreamError, Usage
+    from tests.support.replies import (
+        Call,
+        Headers,
+        HttpError,
+        RateLimits,
+        RecordedRequest,
+        Reply,
+        Search,
+        StreamError,
+        Usage,
+    )
 
 _HOMES = {
     "FakeProvider": "tests.support.fake_provider",
     "fake_provider": "tests.support.plugin",
     **dict.fromkeys(
-        ("Call", "Headers", "HttpError", "RateLimits", "RecordedRequest", "Reply", "StreamError", "Usage"),
+        ("Call", "Headers", "HttpError", "RateLimits", "RecordedRequest", "Reply", "Search", "StreamError", "Usage"),
         "tests.support.replies",
     ),
 }
@@ -31,6 +41,7 @@ __all__ = [
     "RateLimits",
     "RecordedRequest",
     "Reply",
+    "Search",
     "StreamError",
     "Usage",
     "fake_provider",

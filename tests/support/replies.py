@@ -58,6 +58,26 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Search:
+    """A web search the provider ran on its side, before the reply's text: a Responses ``web_search_call``
+    item (the answer's text carries ``url_citation`` annotations), Messages ``server_tool_use`` +
+    ``web_search_tool_result`` blocks (the text carries ``citations_delta`` events). Chat has no search:
+    it is left out there."""
+
+    query: str
+    results: Sequence[tuple[str, str]] = ()
+    """(url, title) of the pages found."""
+    cite: bool = True
+    """Cite the first result on the answer's text."""
+    error: str | None = None
+    """Messages: a ``web_search_tool_result_error`` with this code instead of results."""
+
+    def encrypted(self, index: int) -> str:
+        """The opaque ``encrypted_content`` of result ``index`` (stable, so a test can look for it echoed)."""
+        return f"EncFake{index}_" + self.query.replace(" ", "_")
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimits:
     """Rate-limit response headers: ``x-ratelimit-*`` on OpenAI wires, ``anthropic-ratelimit-*`` on Messages."""
 
@@ -101,6 +121,8 @@ class Reply:
     redacted_thinking: str | None = None
     """Messages only: add a ``redacted_thinking`` block with this opaque data."""
     tool_calls: Sequence[Call] = ()
+    searches: Sequence[Search] = ()
+    """Provider-side web searches, before the text (not rendered on Chat)."""
     usage: Usage | None = field(default_factory=Usage)
     model: str | None = None
     """The model named in the reply; by default the one the request asked for."""

@@ -36,13 +36,49 @@ def _blocks(reply: Reply, ctx: Context) -> list[dict[str, Any]]:
         )
     if reply.redacted_thinking is not None:
         blocks.append({"type": "redacted_thinking", "data": reply.redacted_thinking})
+    for si, search in enumerate(reply.searches):
+        use_id = f"srvtoolu_fake{ctx.n:04d}_{si}"
+        blocks.append({"type": "server_tool_use", "id": use_id, "name": "web_search", "input": {"query": search.query}})
+        content: Any
+        if search.error is not None:
+            content = {"type": "web_search_tool_result_error", "error_code": search.error}
+        else:
+            content = [
+                {
+                    "type": "web_search_result",
+                    "url": url,
+                    "title": title,
+                    "encrypted_content": search.encrypted(i),
+                    "page_age": None,
+                }
+                for i, (url, title) in enumerate(search.results)
+            ]
+        blocks.append({"type": "web_search_tool_result", "tool_use_id": use_id, "content": content})
     if reply.full_text:
-        blocks.append({"type": "text", "text": reply.full_text})
+        text_block: dict[str, Any] = {"type": "text", "text": reply.full_text}
+        cited = _citations(reply)
+        if cited:
+            text_block["citations"] = cited
+        blocks.append(text_block)
     for i, call in enumerate(reply.tool_calls):
         call_id = call.call_id or f"toolu_fake{ctx.n:04d}_{i}"
         arguments = json.loads(call.function_arguments())
         blocks.append({"type": "tool_use", "id": call_id, "name": call.name, "input": arguments})
     return blocks
+
+
+def _citations(reply: Reply) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "web_search_result_location",
+            "cited_text": reply.full_text[:150],
+            "url": s.results[0][0],
+            "title": s.results[0][1],
+            "encrypted_index": "EncIdx_" + s.query.replace(" ", "_"),
+        }
+        for s in reply.searches
+        if s.cite and s.results and s.error is None
+    ]
 
 
 def _stop_reason(reply: Reply) -> str:
@@ -87,7 +123,11 @@ def render(reply: Reply, ctx: Context) -> Rendered:
         if kind == "thinking":
             start = {"type": "thinking", "thinking": "", "signature": ""}
         elif kind == "text":
-            start = {"type": "text", "text": ""}
+            start = (
+                {"type": "text", "text": ""}
+                if "citations" not in block
+                else {"citations": [], "type": "text", "text": ""}
+            )
         elif kind == "tool_use":
             start = {**block, "input": {}}
         else:
@@ -102,6 +142,17 @@ def render(reply: Reply, ctx: Context) -> Rendered:
             _deltas(events, index, "signature_delta", "signature", [block["signature"]])
         elif kind == "text":
             _deltas(events, index, "text_delta", "text", reply.text_deltas())
+            for citation in block.get("citations", ()):
+                delta = {"type": "citations_delta", "citation": citation}
+                events.append(
+                    named("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta})
+                )
+        elif kind == "server_tool_use":
+            start = {**block, "input": {}}
+            events[-1] = named(
+                "content_block_start", {"type": "content_block_start", "index": index, "content_block": start}
+            )
+            _deltas(events, index, "input_json_delta", "partial_json", ["", json.dumps(block["input"])])
         elif kind == "tool_use":
             call = next(calls)
             pieces = [""] + [p for p in call.function_pieces() if p]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from tests.support.replies import Call, Reply, StreamError, Usage, split_text
+from tests.support.replies import Call, Reply, Search, StreamError, Usage, split_text
 from tests.support.sse import Context, Rendered, dumps, named
 
 
@@ -106,6 +106,8 @@ def render(reply: Reply, ctx: Context) -> Rendered:
     ev.add("response.in_progress", response=created)
     if reply.reasoning_parts() or reply.signature:
         output.append(_reasoning(ev, reply, ctx, len(output)))
+    for si, search in enumerate(reply.searches):
+        output.append(_search(ev, search, ctx, si, len(output)))
     if reply.full_text:
         output.append(_message(ev, reply, ctx, len(output)))
     for ci, call in enumerate(reply.tool_calls):
@@ -147,6 +149,34 @@ def _reasoning(ev: _Events, reply: Reply, ctx: Context, index: int) -> dict[str,
     return done
 
 
+def _search(ev: _Events, search: Search, ctx: Context, si: int, index: int) -> dict[str, Any]:
+    """A hosted ``web_search_call`` item, with its progress events; returns the finished item."""
+    ws_id = f"ws_fake{ctx.n:04d}_{si}"
+    ev.add(
+        "response.output_item.added",
+        output_index=index,
+        item={"id": ws_id, "type": "web_search_call", "status": "in_progress"},
+    )
+    for stage in ("in_progress", "searching", "completed"):
+        ev.add(f"response.web_search_call.{stage}", output_index=index, item_id=ws_id)
+    action: dict[str, Any] = {"type": "search", "query": search.query}
+    if search.results:
+        action["sources"] = [{"type": "url", "url": url} for url, _ in search.results]
+    done = {"id": ws_id, "type": "web_search_call", "status": "completed", "action": action}
+    ev.add("response.output_item.done", output_index=index, item=done)
+    return done
+
+
+def _annotations(reply: Reply) -> list[dict[str, Any]]:
+    """``url_citation`` annotations for the searches that cite their first result (over the whole text)."""
+    end = len(reply.full_text)
+    return [
+        {"type": "url_citation", "start_index": 0, "end_index": end, "url": s.results[0][0], "title": s.results[0][1]}
+        for s in reply.searches
+        if s.cite and s.results
+    ]
+
+
 def _message(ev: _Events, reply: Reply, ctx: Context, index: int) -> dict[str, Any]:
     """An assistant message item streamed as output_text deltas; returns the finished item."""
     msg_id = f"msg_fake{ctx.n:04d}"
@@ -164,8 +194,11 @@ def _message(ev: _Events, reply: Reply, ctx: Context, index: int) -> dict[str, A
     ev.add("response.content_part.added", **ids, part=empty)
     head = f'"item_id":"{msg_id}","output_index":{index},"content_index":0,"logprobs":[]'
     ev.deltas("response.output_text.delta", head, reply.text_deltas())
+    annotations = _annotations(reply)
+    for ai, annotation in enumerate(annotations):
+        ev.add("response.output_text.annotation.added", **ids, annotation_index=ai, annotation=annotation)
     ev.add("response.output_text.done", **ids, text=text, logprobs=[])
-    part = {**empty, "text": text}
+    part = {**empty, "text": text, "annotations": annotations}
     ev.add("response.content_part.done", **ids, part=part)
     done = {**item, "status": "completed", "content": [part]}
     ev.add("response.output_item.done", output_index=index, item=done)

@@ -46,6 +46,8 @@ class AgentMessage:
     """A finished assistant message (its deltas were already sent)."""
 
     text: str
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    """(url, title) of the pages the answer cites (a provider's web search); shown after it."""
 
 
 @dataclass(slots=True)
@@ -204,6 +206,30 @@ class McpToolCallEnd:
 
 
 @dataclass(slots=True)
+class WebSearchEnd:
+    """The provider ran a web search (its hosted / server tool): what it searched and the pages it found."""
+
+    call_id: str
+    query: str
+    urls: list[str]
+    action: str = "search"
+    """``search``, ``open_page``, ``find_in_page`` or ``other``."""
+    error: str = ""
+
+
+def search_label(event: WebSearchEnd) -> str:
+    """``Searched <query>``, ``Opened <url>``, ``Searched 'pattern' in <url>`` (Codex's wording)."""
+    if event.error:
+        return f"Web search failed ({event.error})" + (f": {event.query}" if event.query else "")
+    if event.action == "open_page":
+        return f"Opened {event.urls[0] if event.urls else event.query}"
+    if event.action == "find_in_page":
+        where = f" in {event.urls[0]}" if event.urls else ""
+        return f"Searched '{event.query}'{where}"
+    return f"Searched {event.query}" if event.query else "Searched the web"
+
+
+@dataclass(slots=True)
 class TokenUsage:
     turn: Usage
     session: Usage
@@ -264,6 +290,7 @@ AgentEvent = (
     | McpServerUpdate
     | McpToolCallBegin
     | McpToolCallEnd
+    | WebSearchEnd
     | ApprovalRequest
     | TokenUsage
     | Warning

@@ -32,6 +32,7 @@ from codex_py.agent.events import (
     TurnFailed,
     TurnStarted,
     Warning,
+    WebSearchEnd,
 )
 from codex_py.agent.tools import ToolRunner, TurnAbortRequested
 from codex_py.config import Config
@@ -51,6 +52,8 @@ from codex_py.protocol import (
     ToolResult,
     Usage,
     UserMessage,
+    WebSearch,
+    WebSearchOptions,
 )
 from codex_py.protocol.events import TurnError
 from codex_py.protocol.items import Item
@@ -148,6 +151,7 @@ class Session:
         self.untrusted_hooks: list[Any] = []
         """Project hooks not run because the user has not trusted them (the TUI asks about them)."""
         self.notify_client = "codex-py-tui" if interactive else "codex-py-exec"
+        self._search_noted = False
         self._hook_session_started = False
 
     # --- public --------------------------------------------------------------------------
@@ -156,6 +160,9 @@ class Session:
         message = UserMessage.of(text) if isinstance(text, str) else text
         turn_id = uuid.uuid4().hex[:12]
         self.sink(TurnStarted(turn_id))
+        if (refusal := self._images_refused(message)) is not None:
+            self.sink(refusal)
+            return
         turn_usage = Usage()
         extra = await self._turn_inputs(message, turn_id)  # hooks and invoked skills
         if extra is None:
@@ -389,7 +396,64 @@ class Session:
             max_output_tokens=self.config.model_max_output_tokens,
             session_id=self.session_id,
             parallel_tool_calls=self._parallel_calls,
+            web_search=self._web_search(),
             output_schema=self.output_schema,
+        )
+
+    def _images_refused(self, message: UserMessage) -> TurnFailed | None:
+        """A message with images for a model the catalog knows cannot see: fail before sending anything."""
+        from codex_py.protocol.items import ImagePart
+
+        if not any(isinstance(part, ImagePart) for part in message.content):
+            return None
+        from codex_py.providers.catalog import model_info
+
+        info = model_info(self.config.provider, self.config.model)
+        if not info.known or info.supports_images:
+            return None
+        return TurnFailed(
+            f"model {self.config.model} does not accept images; nothing was sent",
+            "pick a model that does (-m, /model) or send the prompt without the image",
+        )
+
+    def _web_search(self) -> WebSearchOptions | None:
+        """The provider's web search tool from ``web_search`` / ``[tools.web_search]`` (None when off, or on
+        Chat Completions, which has none: said once per session)."""
+        mode = self.config.web_search
+        if mode == "disabled":
+            return None
+        if self.config.provider.wire_api == "chat":
+            if not self._search_noted:
+                self._search_noted = True
+                name = self.config.provider.name or self.config.model_provider
+                self.sink(
+                    Warning(
+                        f"Web search is unavailable for provider {name} (Chat Completions API has no search tool); "
+                        "continuing without it."
+                    )
+                )
+            return None
+        tool = self.config.tools.web_search
+        if isinstance(tool, bool):  # Codex's legacy `[tools] web_search = true`: ignored, as Codex does
+            return WebSearchOptions(live=mode == "live")
+        where = tool.location
+        location = tuple(
+            (key, value)
+            for key, value in (
+                ("country", where.country if where else ""),
+                ("region", where.region if where else ""),
+                ("city", where.city if where else ""),
+                ("timezone", where.timezone if where else ""),
+            )
+            if value
+        )
+        return WebSearchOptions(
+            live=mode == "live",
+            allowed_domains=tuple(tool.allowed_domains),
+            blocked_domains=tuple(tool.blocked_domains),
+            max_uses=tool.max_uses,
+            context_size=tool.context_size,
+            location=location,
         )
 
     def _tools(self) -> list[Any]:
@@ -402,6 +466,10 @@ class Session:
         # several calls per response save round-trips; they still run one after another here
         self._parallel_calls = info.supports_parallel_tool_calls
         self._tools_override = tool_specs(frozenset(info.native_tools))
+        if self.config.tools.view_image and (info.supports_images or not info.known):
+            from codex_py.agent.view_image import view_image_spec
+
+            self._tools_override.append(view_image_spec())
         return self._tools_override
 
     async def _sample(self, turn_usage: Usage) -> _Sample:
@@ -428,7 +496,9 @@ class Session:
                     pending.append(item)
                     if isinstance(item, AssistantMessage):
                         partial.clear()
-                        emit(AgentMessage(item.text))
+                        emit(AgentMessage(item.text, item.citations) if item.provider_data else AgentMessage(item.text))
+                    elif type(item) is WebSearch:
+                        emit(WebSearchEnd(item.call_id, item.query, list(item.urls), item.action, item.error))
                     elif isinstance(item, Reasoning) and item.text and show_reasoning:
                         emit(AgentReasoning(item.text))
                 elif type(event) is StreamRestart:

@@ -153,6 +153,10 @@ class ToolRunner:
                 return await self._patch(call, text, self.config.cwd)
             if name == "update_plan":
                 return self._plan(call, _json_args(call))
+            if name == "view_image":
+                from codex_py.agent.view_image import run_view_image
+
+                return await run_view_image(self, call, _json_args(call))
             if name == "str_replace_based_edit_tool":
                 from codex_py.tools.text_editor import edit_as_patch
 

@@ -18,6 +18,9 @@ _TABLES = {
     "McpServerConfig": "[mcp_servers.NAME]",
     "McpToolConfig": "[mcp_servers.NAME.tools.TOOL]",
     "ModelPrice": '[model_prices."MODEL"]',
+    "ToolsConfig": "[tools]",
+    "WebSearchToolConfig": "[tools.web_search]",
+    "WebSearchLocation": "[tools.web_search.location]",
 }
 _SKIP = {"cwd", "config_file", "full_auto", "id", "oauth", "sandbox_workspace_write", "tui", "model_providers"}
 _SKIP |= {"mcp_servers", "tools", "model_prices"}

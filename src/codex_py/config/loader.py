@@ -257,6 +257,12 @@ def load_config(
     config.cwd = cwd.resolve()
     config.config_file = config_file if config_file.exists() else None
     config.full_auto = cli.full_auto
+    search = config.tools.web_search
+    if not isinstance(search, bool) and search.allowed_domains and search.blocked_domains:
+        raise ConfigError(
+            f"{origins.of('tools.web_search')}: tools.web_search has both allowed_domains and blocked_domains",
+            "keep one of the two lists (the search API takes one or the other)",
+        )
     return config
 
 

@@ -129,6 +129,43 @@ class TuiConfig:
     """Notify only while the terminal is not focused, or always."""
 
 
+@dataclass(slots=True)
+class WebSearchLocation:
+    """``[tools.web_search.location]``: an approximate location for local results (all optional)."""
+
+    country: str = ""
+    """Two-letter ISO country code, e.g. ``US``."""
+    region: str = ""
+    city: str = ""
+    timezone: str = ""
+    """IANA time zone, e.g. ``America/Los_Angeles``."""
+
+
+@dataclass(slots=True)
+class WebSearchToolConfig:
+    """``[tools.web_search]``: options of the provider's web search tool (``web_search`` turns it on)."""
+
+    context_size: Literal["low", "medium", "high"] | None = None
+    """Responses wire: how much page context the search may use."""
+    allowed_domains: list[str] = field(default_factory=list)
+    """Search only these domains (both wires that have a search)."""
+    blocked_domains: list[str] = field(default_factory=list)
+    """Messages wire: never these domains (not together with ``allowed_domains``)."""
+    max_uses: int | None = None
+    """Messages wire: searches allowed per model request."""
+    location: WebSearchLocation | None = None
+
+
+@dataclass(slots=True)
+class ToolsConfig:
+    """``[tools]``."""
+
+    view_image: bool = True
+    """Offer the ``view_image`` tool (the model looks at an image file in the workspace)."""
+    web_search: WebSearchToolConfig | bool = field(default_factory=WebSearchToolConfig)
+    """The web search tool's options; ``true``/``false`` is Codex's legacy switch, accepted and ignored."""
+
+
 McpApprovalMode = Literal["auto", "prompt", "approve"]
 
 
@@ -280,6 +317,10 @@ class Config:
     tui: TuiConfig = field(default_factory=TuiConfig)
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     """MCP servers whose tools the model may call (see docs/mcp.md)."""
+    web_search: Literal["disabled", "cached", "live"] = "disabled"
+    """The provider's own web search tool (``--search`` sets ``live``): cached results only, live pages, or
+    none. Responses and Messages wires; Chat Completions has none."""
+    tools: ToolsConfig = field(default_factory=ToolsConfig)
 
     # --- runtime (not read from config.toml) ---
     cwd: Path = field(default_factory=Path.cwd)

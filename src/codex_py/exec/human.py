@@ -31,6 +31,7 @@ from codex_py.agent.events import (
     TurnCompleted,
     TurnFailed,
     Warning,
+    WebSearchEnd,
 )
 from codex_py.config.redaction import redact_known
 from codex_py.exec.jsonl import deny_approval
@@ -146,6 +147,10 @@ class HumanOutput:
                 self._out_at_line_start = event.text.endswith("\n")
                 self._response_shown = True
             self._end_out_line()
+            if event.sources:  # the cited pages belong to the answer: on stdout with it
+                lines = [f"- {title} <{url}>" if title else f"- <{url}>" for url, title in event.sources]
+                self.out.write(_shown("\nSources:\n" + "\n".join(lines) + "\n"))
+                self.out.flush()
             self._text_this_response = False
         elif kind is AgentReasoning:
             assert isinstance(event, AgentReasoning)
@@ -191,6 +196,13 @@ class HumanOutput:
             ]
             if event.status != "completed" and event.message:
                 lines += [f"  {line}" for line in event.message.rstrip("\n").splitlines()]
+            self._note("\n".join(lines))
+        elif isinstance(event, WebSearchEnd):
+            from codex_py.agent.events import search_label
+
+            lines = [search_label(event)] + [f"  {url}" for url in event.urls[:8]]
+            if len(event.urls) > 8:
+                lines.append(f"  ... {len(event.urls) - 8} more")
             self._note("\n".join(lines))
         elif isinstance(event, PlanUpdated):
             lines = ["plan:" + (f" {event.explanation}" if event.explanation else "")]

@@ -41,6 +41,7 @@ from codex_py.agent.events import (
     TurnFailed,
     TurnStarted,
     Warning,
+    WebSearchEnd,
 )
 from codex_py.config.redaction import redact_known
 from codex_py.protocol.events import Usage
@@ -169,6 +170,9 @@ class JsonlMapper:
                 "status": event.status,
             }
             return [self._completed(done)]
+        if kind is WebSearchEnd:
+            assert isinstance(event, WebSearchEnd)
+            return self._web_search(event)
         if kind is PatchBegin:
             assert isinstance(event, PatchBegin)
             self._patch_changes[event.call_id] = [{"path": c.path, "kind": c.kind} for c in event.changes]
@@ -224,6 +228,23 @@ class JsonlMapper:
             assert isinstance(event, ApprovalRequest)
             deny_approval(event)
         return []
+
+    def _web_search(self, event: WebSearchEnd) -> list[Json]:
+        """Codex's ``web_search`` item, started (empty query, action ``other``) then completed; codex-py adds
+        ``urls``, the pages found. The search ran on the provider's side, so both lines come at its end."""
+        item_id = self._new_id()
+        action: Json = {"type": event.action}
+        if event.action == "search":
+            action["query"] = event.query
+        elif event.action == "open_page":
+            action["url"] = event.urls[0] if event.urls else None
+        elif event.action == "find_in_page":
+            action.update(url=event.urls[0] if event.urls else None, pattern=event.query)
+        started: Json = {"id": item_id, "type": "web_search", "query": "", "action": {"type": "other"}}
+        done: Json = {"id": item_id, "type": "web_search", "query": event.query, "action": action, "urls": event.urls}
+        if event.error:
+            done["error"] = {"message": event.error}
+        return [{"type": "item.started", "item": started}, self._completed(done)]
 
     def _finish_items(self) -> list[Json]:
         """Complete what the turn left open: the plan, and commands that never reported an end."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from codex_py.agent.session import Session
     from codex_py.config import CliOverrides, Config
     from codex_py.errors import CodexPyError
+    from codex_py.protocol.items import UserMessage
     from codex_py.session.resume import ResumeTarget
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,9 @@ def _install_signals(run: _Run) -> Callable[[], None]:
     return remove
 
 
-async def _main(config: Config, prompt: str, run: _Run, resume: ResumeTarget | None, thread_started: Any) -> None:
+async def _main(
+    config: Config, prompt: str | UserMessage, run: _Run, resume: ResumeTarget | None, thread_started: Any
+) -> None:
     from codex_py.agent.factory import create_session
 
     remove_signals = _install_signals(run)
@@ -233,6 +236,23 @@ def _expand_command(text: str, config: Config) -> str:
         raise UsageError(str(exc), exc.hint) from None
 
 
+def _with_images(text: str, images: list[str], config: Config) -> str | UserMessage:
+    """The prompt with the ``-i`` images before its text (as Codex sends them); an image that cannot be
+    read is a usage error (exit 2) before anything is sent."""
+    from codex_py.errors import UsageError
+    from codex_py.protocol.items import TextPart, UserMessage
+    from codex_py.providers.images import ImageError, load_image
+
+    paths = [p.strip() for raw in images for p in raw.split(",") if p.strip()]
+    if not paths:
+        return text
+    try:
+        parts = [load_image(path, config.cwd) for path in paths]
+    except ImageError as exc:
+        raise UsageError(str(exc), "pass -i an existing PNG, JPEG, GIF or WebP file") from None
+    return UserMessage((*parts, TextPart(text)))
+
+
 def run_exec(
     cli: CliOverrides,
     prompt: str | None,
@@ -242,6 +262,7 @@ def run_exec(
     skip_git_repo_check: bool,
     resume: ResumeTarget | None,
     output_schema: Path | None = None,
+    images: list[str] | None = None,
 ) -> int:
     """Run one non-interactive turn; returns the process exit code (see module docstring)."""
     from codex_py.config import load_config, resolve_paths
@@ -262,6 +283,7 @@ def run_exec(
     text = read_prompt(prompt)
     if text.lstrip().startswith("/"):  # /prompts:NAME args, /SKILL args: as the TUI expands them
         text = _expand_command(text, config)
+    message = _with_images(text, images or [], config)
     setup_logging(config, resolve_paths())
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
@@ -280,7 +302,7 @@ def run_exec(
 
         output = HumanOutput(sys.stdout, sys.stderr, show_reasoning=not config.hide_agent_reasoning)
     run = _Run(output, schema=schema, schema_path=output_schema)
-    asyncio.run(_main(config, text, run, resume, thread_started))
+    asyncio.run(_main(config, message, run, resume, thread_started))
     code = run.exit_code()
     if run.unsaved is not None:  # the answer above stands; what is missing is the session file's tail
         sys.stderr.write(f"error: {run.unsaved}\nhint: {run.unsaved.hint}\n")

@@ -27,8 +27,9 @@ from codex_py.protocol.items import (
     ToolCall,
     ToolResult,
     UserMessage,
+    WebSearch,
 )
-from codex_py.protocol.request import ModelRequest, ToolSpec
+from codex_py.protocol.request import ModelRequest, ToolSpec, WebSearchOptions
 from codex_py.protocol.types import ErrorKind, StopReason
 
 __all__ = [
@@ -55,4 +56,6 @@ __all__ = [
     "ToolSpec",
     "Usage",
     "UserMessage",
+    "WebSearch",
+    "WebSearchOptions",
 ]

@@ -25,6 +25,11 @@ class ImagePart:
     url: str
     media_type: str = "image/png"
     type: Literal["image"] = "image"
+    path: str = ""
+    """The file it was read from (``-i``, a pasted path, ``view_image``); rollouts keep this and ``sha256``
+    instead of the bytes, and a resumed session reads the file again."""
+    sha256: str = ""
+    """Hex SHA-256 of the file's bytes when it was attached."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,16 @@ class AssistantMessage:
     provider_data: dict[str, Any] = field(default_factory=dict)
     """Wire-specific extras to echo back (e.g. a Responses ``phase``); keyed by wire API."""
     type: Literal["assistant"] = "assistant"
+
+    @property
+    def citations(self) -> list[tuple[str, str]]:
+        """(url, title) of the pages a web-search answer cites (``provider_data[wire]["citations"]``)."""
+        out: list[tuple[str, str]] = []
+        for data in self.provider_data.values():
+            for cite in data.get("citations", ()) if isinstance(data, dict) else ():
+                if isinstance(cite, dict) and isinstance(cite.get("url"), str):
+                    out.append((cite["url"], str(cite.get("title") or "")))
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +99,31 @@ class ToolResult:
     output: str
     is_error: bool = False
     type: Literal["tool_result"] = "tool_result"
+    images: tuple[ImagePart, ...] = ()
+    """Images the tool returns to the model (``view_image``), after ``output``."""
 
 
-Item = UserMessage | AssistantMessage | Reasoning | ToolCall | ToolResult
+@dataclass(frozen=True, slots=True)
+class WebSearch:
+    """A web search the provider ran on its side (a hosted / server tool), with what it found.
+
+    ``query``/``urls`` are for display (``urls``: the result and cited pages, in order, no duplicates).
+    ``payload`` is provider-tagged data sent back unmodified on the same wire API so the next request
+    stays valid: for ``"responses"`` the ``web_search_call`` item; for ``"messages"`` ``{"blocks": [...]}``,
+    the ``server_tool_use`` and ``web_search_tool_result`` blocks (encrypted content included). Other
+    wires drop it.
+    """
+
+    call_id: str
+    query: str = ""
+    urls: tuple[str, ...] = ()
+    action: str = "search"
+    """``search``, ``open_page``, ``find_in_page`` or ``other`` (Codex's action types)."""
+    provider: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+    """The provider's error code when the search failed (e.g. ``max_uses_exceeded``)."""
+    type: Literal["web_search"] = "web_search"
+
+
+Item = UserMessage | AssistantMessage | Reasoning | ToolCall | ToolResult | WebSearch

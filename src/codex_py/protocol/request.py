@@ -25,6 +25,25 @@ class ToolSpec:
     native: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WebSearchOptions:
+    """The provider's own web search tool, offered with the request (``web_search`` config, ``--search``).
+
+    Responses: the hosted ``web_search`` tool (``live`` False: cached results only). Messages: the
+    ``web_search`` server tool. Chat Completions has none (the session says so)."""
+
+    live: bool = True
+    allowed_domains: tuple[str, ...] = ()
+    blocked_domains: tuple[str, ...] = ()
+    """Messages only (mutually exclusive with ``allowed_domains``)."""
+    max_uses: int | None = None
+    """Messages only: searches allowed per request."""
+    context_size: str | None = None
+    """Responses only: ``low`` / ``medium`` / ``high``."""
+    location: tuple[tuple[str, str], ...] = ()
+    """Approximate user location: (key, value) pairs of country, region, city, timezone."""
+
+
 @dataclass(slots=True)
 class ModelRequest:
     model: str
@@ -37,6 +56,8 @@ class ModelRequest:
     max_output_tokens: int | None = None
     session_id: str = ""
     parallel_tool_calls: bool = False
+    web_search: WebSearchOptions | None = None
+    """Offer the provider's web search tool (None: no search)."""
     tool_choice: Literal["auto", "none"] = "auto"
     """``none`` keeps the tools in the request (prompt-cache prefix; Messages rejects tool blocks in a
     request without tools) but lets the model answer only in text, e.g. for a compaction summary."""

@@ -89,8 +89,14 @@ def _user(item: UserMessage) -> dict[str, Any]:
         if isinstance(part, TextPart):
             parts.append({"type": "text", "text": part.text})
         elif isinstance(part, ImagePart):
-            parts.append({"type": "image_url", "image_url": {"url": part.url}})
+            parts.append(_image_url(part))
     return {"role": "user", "content": parts}
+
+
+def _image_url(part: ImagePart) -> dict[str, Any]:
+    from codex_py.providers.images import OPENAI_LIMITS, fit
+
+    return {"type": "image_url", "image_url": {"url": fit(part, OPENAI_LIMITS).url}}
 
 
 def messages_json(instructions: str, items: list[Item]) -> list[dict[str, Any]]:
@@ -101,7 +107,11 @@ def messages_json(instructions: str, items: list[Item]) -> list[dict[str, Any]]:
     if instructions:
         out.append({"role": "system", "content": instructions})
     last: dict[str, Any] | None = None  # the assistant message tool calls may join
+    images: list[ImagePart] = []  # tool results' images: a user message after the group's tool messages
     for item in pair_tool_calls(items):
+        if images and type(item) is not ToolResult:
+            out.append(_tool_images(images))
+            images = []
         if type(item) is ToolCall:
             if last is None:
                 last = {"role": "assistant", "content": None}
@@ -114,8 +124,8 @@ def messages_json(instructions: str, items: list[Item]) -> list[dict[str, Any]]:
                 }
             )
             continue
-        if type(item) is Reasoning:
-            continue
+        if type(item) is Reasoning or getattr(item, "type", "") == "web_search":
+            continue  # reasoning is not sent back; no Chat server runs the other wires' searches
         last = None
         if type(item) is UserMessage:
             out.append(_user(item))
@@ -125,7 +135,18 @@ def messages_json(instructions: str, items: list[Item]) -> list[dict[str, Any]]:
                 out.append(last)
         elif type(item) is ToolResult:
             out.append({"role": "tool", "tool_call_id": item.call_id, "content": item.output})
+            images.extend(item.images)
+    if images:
+        out.append(_tool_images(images))
     return out
+
+
+def _tool_images(images: list[ImagePart]) -> dict[str, Any]:
+    """Tool messages carry text only on this wire: the images a tool returned follow as a user message."""
+    return {
+        "role": "user",
+        "content": [{"type": "text", "text": "(images returned by the tool)"}, *map(_image_url, images)],
+    }
 
 
 def build_request_body(request: ModelRequest) -> dict[str, Any]:

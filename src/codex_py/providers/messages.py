@@ -8,7 +8,8 @@ Thinking blocks are echoed verbatim, in their original place, with their signatu
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import json
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from codex_py.config.model import ProviderInfo
 from codex_py.protocol.events import (
@@ -56,6 +57,10 @@ _SCHEMA_FREEFORM = {
 }
 
 
+if TYPE_CHECKING:
+    from codex_py.protocol.items import WebSearch
+
+
 class WireBlock(TypedDict, total=False):
     type: str
     text: str
@@ -93,7 +98,29 @@ def tools_json(request: ModelRequest, info: ModelInfo) -> list[dict[str, Any]]:
         if schema is None:
             schema = _SCHEMA_FREEFORM if spec.kind == "custom" else {"type": "object", "properties": {}}
         tools.append({"name": spec.name, "description": spec.description, "input_schema": schema})
+    if (search := web_search_tool(request)) is not None:
+        tools.append(search)
     return tools
+
+
+WEB_SEARCH_TOOL_TYPE = "web_search_20250305"
+
+
+def web_search_tool(request: ModelRequest) -> dict[str, Any] | None:
+    """Anthropic's ``web_search`` server tool, with ``max_uses`` and the domain lists from config."""
+    options = request.web_search
+    if options is None:
+        return None
+    tool: dict[str, Any] = {"type": WEB_SEARCH_TOOL_TYPE, "name": "web_search"}
+    if options.max_uses is not None:
+        tool["max_uses"] = options.max_uses
+    if options.allowed_domains:
+        tool["allowed_domains"] = list(options.allowed_domains)
+    elif options.blocked_domains:  # the API takes one list or the other
+        tool["blocked_domains"] = list(options.blocked_domains)
+    if options.location:
+        tool["user_location"] = {"type": "approximate", **dict(options.location)}
+    return tool
 
 
 def _thinking(request: ModelRequest, info: ModelInfo, max_tokens: int) -> dict[str, Any] | None:
@@ -182,7 +209,7 @@ def build_request_body(request: ModelRequest) -> dict[str, Any]:
 
 
 class _Block:
-    __slots__ = ("call_id", "data", "kind", "name", "parts", "signature")
+    __slots__ = ("call_id", "data", "kind", "name", "parts", "raw", "signature")
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
@@ -191,6 +218,35 @@ class _Block:
         self.call_id = ""
         self.name = ""
         self.data = ""
+        self.raw: dict[str, Any] = {}
+
+
+def _server_tool_item(use: dict[str, Any] | None, result: dict[str, Any] | None) -> WebSearch:
+    """A server tool's call and result blocks as one ``WebSearch`` item (echoed back verbatim)."""
+    from codex_py.protocol.items import WebSearch
+    from codex_py.providers._citations import unique
+
+    blocks = [b for b in (use, result) if b is not None]
+    source = use or {}
+    given = source.get("input")
+    query_input: dict[str, Any] = given if isinstance(given, dict) else {}
+    content = (result or {}).get("content")
+    urls: list[str] = []
+    error = ""
+    if isinstance(content, list):
+        urls = [str(r.get("url") or "") for r in content if isinstance(r, dict)]
+    elif isinstance(content, dict):
+        error = str(content.get("error_code") or "error")
+    name = str(source.get("name") or "web_search")
+    return WebSearch(
+        str(source.get("id") or (result or {}).get("tool_use_id") or ""),
+        str(query_input.get("query") or query_input.get("url") or ""),
+        unique(urls),
+        "search" if name == "web_search" else "other",
+        WIRE,
+        {"blocks": blocks},
+        error,
+    )
 
 
 class MessagesDecoder:
@@ -205,6 +261,10 @@ class MessagesDecoder:
         self._usage: dict[str, Any] = {}
         self._stop: str | None = None
         self._id = ""
+        self._cited: list[tuple[str, str]] = []
+        """(url, title) of the citations on the answer's text blocks (web search)."""
+        self._search: list[dict[str, Any]] = []
+        """A ``server_tool_use`` block waiting for its ``web_search_tool_result``."""
 
     def feed(self, data: bytes) -> Event | None:
         """Decode one event's data."""
@@ -228,7 +288,12 @@ class MessagesDecoder:
                 if not partial:
                     return None
                 block.parts.append(partial)
-                return ToolCallDelta(block.call_id, partial)
+                return ToolCallDelta(block.call_id, partial) if block.kind == "tool_use" else None
+            if dtype == "citations_delta":
+                citation = delta.get("citation")
+                if isinstance(citation, dict):
+                    self._cited.append((str(citation.get("url") or ""), str(citation.get("title") or "")))
+                return None
             if dtype == "thinking_delta":
                 text = delta["thinking"]
                 block.parts.append(text)
@@ -250,6 +315,8 @@ class MessagesDecoder:
             if usage:
                 self._usage.update({k: v for k, v in usage.items() if v is not None})
         elif kind == "message_stop":
+            if self._search:  # a search the response stopped after (pause_turn): echoed back as it is
+                self.extra.append(ItemDone(_server_tool_item(self._search.pop(), None)))
             self._flush_text()
             stop = _STOP.get(self._stop or "end_turn", StopReason.OTHER)
             self.terminal = Completed(stop, self._usage_out(), self._id)
@@ -274,7 +341,9 @@ class MessagesDecoder:
             block.call_id = raw.get("id", "")
             block.name = raw.get("name", "")
             return ToolCallStart(block.call_id, block.name)
-        if btype == "redacted_thinking":
+        if btype == "server_tool_use" or btype.endswith("_tool_result"):
+            block.raw = dict(raw)
+        elif btype == "redacted_thinking":
             block.data = raw.get("data", "")
         elif btype == "thinking" and raw.get("thinking"):
             block.parts.append(raw["thinking"])
@@ -295,14 +364,35 @@ class MessagesDecoder:
             return ItemDone(Reasoning("".join(block.parts), provider=WIRE, payload=payload))
         if kind == "redacted_thinking":
             return ItemDone(Reasoning("", provider=WIRE, payload={"redacted": block.data}))
-        return None  # server tool blocks run on Anthropic's side
+        if kind == "server_tool_use":
+            raw = block.raw
+            if block.parts:
+                try:
+                    raw["input"] = json.loads("".join(block.parts))
+                except ValueError:
+                    pass
+            if raw.get("name") == "web_search":
+                self._search = [raw]
+                return None
+            return ItemDone(_server_tool_item(raw, None))  # another server tool: kept so the turn can be echoed
+        if kind.endswith("_tool_result"):
+            use = self._search[0] if self._search else None
+            self._search = []
+            return ItemDone(_server_tool_item(use, block.raw))
+        return None
 
     def _flush_text(self) -> None:
         if self._text:
             text = "".join(self._text)
             self._text.clear()
+            data: dict[str, Any] = {}
+            if self._cited:
+                from codex_py.providers._citations import citations_json
+
+                data = {WIRE: {"citations": citations_json(self._cited)}}
+                self._cited.clear()
             if text:
-                self.extra.append(ItemDone(AssistantMessage(text)))
+                self.extra.append(ItemDone(AssistantMessage(text, provider_data=data)))
 
     def _usage_out(self) -> Usage | None:
         u = self._usage

@@ -37,6 +37,9 @@ def tool_id(call_id: str) -> str:
 
 def _image(part: ImagePart) -> dict[str, Any]:
     if part.url.startswith("data:"):
+        from codex_py.providers.images import ANTHROPIC_LIMITS, fit
+
+        part = fit(part, ANTHROPIC_LIMITS)
         header, _, data = part.url.partition(",")
         media_type = header[5:].split(";", 1)[0] or part.media_type
         return {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
@@ -79,11 +82,19 @@ def _block(item: Item) -> tuple[str, list[dict[str, Any]]]:
         ]
     if type(item) is ToolResult:
         result: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_id(item.call_id)}
-        if item.output:
+        if item.images:
+            text = [{"type": "text", "text": item.output}] if item.output else []
+            result["content"] = [*text, *(_image(image) for image in item.images)]
+        elif item.output:
             result["content"] = item.output
         if item.is_error:
             result["is_error"] = True
         return "user", [result]
+    payload: dict[str, Any] = getattr(item, "payload", {})
+    if getattr(item, "type", "") == "web_search" and getattr(item, "provider", "") == WIRE:
+        # server_tool_use + web_search_tool_result, verbatim (encrypted content included) as the API requires
+        blocks = payload.get("blocks")
+        return "assistant", [dict(b) for b in blocks if isinstance(b, dict)] if isinstance(blocks, list) else []
     return "user", []
 
 

@@ -6,7 +6,7 @@ reasoning items come back in the next request's ``input`` unmodified (minus thei
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from codex_py.config.model import ProviderInfo
 from codex_py.protocol.events import (
@@ -38,6 +38,10 @@ from codex_py.providers._sse import loads
 from codex_py.providers.catalog import model_info
 
 WIRE = "responses"
+
+
+if TYPE_CHECKING:
+    from codex_py.protocol.items import WebSearch
 
 
 class WireItem(TypedDict, total=False):
@@ -79,8 +83,47 @@ def _user_content(item: UserMessage) -> list[dict[str, Any]]:
         if isinstance(part, TextPart):
             parts.append({"type": "input_text", "text": part.text})
         elif isinstance(part, ImagePart):
-            parts.append({"type": "input_image", "image_url": part.url})
+            parts.append(_input_image(part))
     return parts
+
+
+def _input_image(part: ImagePart) -> dict[str, Any]:
+    """An ``input_image`` within the OpenAI limits (2048 px)."""
+    from codex_py.providers.images import OPENAI_LIMITS, fit
+
+    return {"type": "input_image", "image_url": fit(part, OPENAI_LIMITS).url}
+
+
+def _result_output(item: ToolResult) -> str | list[dict[str, Any]]:
+    """A tool result's ``output``: its text, or a content list (text, then images) when it has images."""
+    if not item.images:
+        return item.output
+    content: list[dict[str, Any]] = [{"type": "input_text", "text": item.output}] if item.output else []
+    return [*content, *(_input_image(image) for image in item.images)]
+
+
+def _web_search_input(item: Item) -> dict[str, Any] | None:
+    """A ``web_search_call`` from this wire, echoed back as it came (minus its id: nothing is stored
+    server-side with ``store: false``); another wire's search is left out."""
+    payload: dict[str, Any] = getattr(item, "payload", {})
+    if getattr(item, "provider", "") != WIRE or payload.get("type") != "web_search_call":
+        return None
+    return {k: v for k, v in payload.items() if k != "id"}
+
+
+def web_search_tool(request: ModelRequest) -> dict[str, Any] | None:
+    """The hosted ``web_search`` tool as Codex sends it (``external_web_access`` false: cached results)."""
+    options = request.web_search
+    if options is None:
+        return None
+    tool: dict[str, Any] = {"type": "web_search", "external_web_access": options.live}
+    if options.allowed_domains:
+        tool["filters"] = {"allowed_domains": list(options.allowed_domains)}
+    if options.location:
+        tool["user_location"] = {"type": "approximate", **dict(options.location)}
+    if options.context_size:
+        tool["search_context_size"] = options.context_size
+    return tool
 
 
 def _reasoning_input(item: Reasoning) -> dict[str, Any] | None:
@@ -138,7 +181,9 @@ def input_items(items: list[Item], custom_tools: frozenset[str]) -> list[dict[st
                 )
         elif type(item) is ToolResult:
             kind = "custom_tool_call_output" if item.call_id in custom_calls else "function_call_output"
-            out.append({"type": kind, "call_id": item.call_id, "output": item.output})
+            out.append({"type": kind, "call_id": item.call_id, "output": _result_output(item)})
+        elif (search := _web_search_input(item)) is not None:
+            out.append(search)
     return out
 
 
@@ -177,6 +222,8 @@ def build_request_body(request: ModelRequest, *, backend: Literal["api", "chatgp
         body["instructions"] = request.instructions
     body["input"] = input_items(request.items, custom)
     tools = tools_json(request)
+    if (search_tool := web_search_tool(request)) is not None:
+        tools.append(search_tool)
     body["tools"] = tools
     body["tool_choice"] = request.tool_choice
     body["parallel_tool_calls"] = request.parallel_tool_calls
@@ -189,6 +236,8 @@ def build_request_body(request: ModelRequest, *, backend: Literal["api", "chatgp
     body["store"] = False
     body["stream"] = True
     body["include"] = ["reasoning.encrypted_content"] if effort is not None else []
+    if request.web_search is not None and backend == "api":
+        body["include"].append("web_search_call.action.sources")  # the pages a search read, for display
     if request.session_id:
         body["prompt_cache_key"] = request.session_id
     if request.max_output_tokens and backend != "chatgpt":
@@ -225,13 +274,51 @@ def _reasoning_item(item: WireItem) -> Reasoning:
 
 
 def _message_item(item: WireItem) -> AssistantMessage:
-    text = "".join(
-        c.get("text") or c.get("refusal") or ""
-        for c in item.get("content") or []
-        if c.get("type") in ("output_text", "refusal")
-    )
+    content = item.get("content") or []
+    kinds = ("output_text", "refusal")
+    text = "".join(c.get("text") or c.get("refusal") or "" for c in content if c.get("type") in kinds)
+    cited = [
+        (str(a.get("url") or ""), str(a.get("title") or ""))
+        for c in content
+        for a in c.get("annotations") or ()
+        if isinstance(a, dict) and a.get("type") == "url_citation"
+    ]
+    data: dict[str, Any] = {}
     phase = item.get("phase")
-    return AssistantMessage(text, provider_data={WIRE: {"phase": phase}} if phase else {})
+    if phase:
+        data["phase"] = phase
+    if cited:
+        from codex_py.providers._citations import citations_json
+
+        data["citations"] = citations_json(cited)
+    return AssistantMessage(text, provider_data={WIRE: data} if data else {})
+
+
+def _web_search_item(item: WireItem) -> WebSearch:
+    """A finished ``web_search_call`` (Codex's actions: search, open_page, find_in_page)."""
+    from codex_py.protocol.items import WebSearch
+    from codex_py.providers._citations import unique
+
+    raw: dict[str, Any] = dict(item)
+    found = raw.get("action")
+    action: dict[str, Any] = found if isinstance(found, dict) else {}
+    kind = str(action.get("type") or "other")
+    queries = action.get("queries") if isinstance(action.get("queries"), list) else []
+    query = str(action.get("query") or (queries[0] if queries else "") or "")
+    urls = [str(action.get("url") or "")]
+    urls += [str(s.get("url") or "") for s in action.get("sources") or () if isinstance(s, dict)]
+    if kind == "find_in_page" and action.get("pattern"):
+        query = str(action.get("pattern"))
+    status = str(raw.get("status") or "")
+    return WebSearch(
+        str(raw.get("id") or ""),
+        query,
+        unique(urls),
+        kind if kind in ("search", "open_page", "find_in_page") else "other",
+        WIRE,
+        raw,
+        status if status == "failed" else "",
+    )
 
 
 class ResponsesDecoder:
@@ -320,7 +407,9 @@ class ResponsesDecoder:
             return ItemDone(
                 ToolCall(item.get("call_id", ""), item.get("name", ""), item.get("input", ""), kind="custom")
             )
-        return None  # built-in tool items (web_search_call, ...) run server-side
+        if kind == "web_search_call":
+            return ItemDone(_web_search_item(item))
+        return None  # other built-in tool items run server-side
 
     def finish(self) -> Completed | StreamError:
         """End of body without ``response.completed``: a dropped stream (retryable)."""

@@ -63,8 +63,10 @@ def estimate_item_tokens(item: Item) -> int:
         size = _text_bytes(item.text) + (len(json.dumps(item.payload)) if item.payload else 0)
     elif isinstance(item, ToolCall):
         size = _text_bytes(item.arguments) + len(item.name)
-    else:
-        size = _text_bytes(item.output)
+    elif isinstance(item, ToolResult):
+        size = _text_bytes(item.output) + len(item.images) * IMAGE_TOKENS * BYTES_PER_TOKEN
+    else:  # a web search: its echoed results (encrypted page content) count
+        size = len(item.query) + (len(json.dumps(item.payload)) if item.payload else 0)
     return ITEM_OVERHEAD_TOKENS + size // BYTES_PER_TOKEN
 
 

@@ -8,6 +8,7 @@ with default-valued optional fields left out to keep rollout lines short.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import PurePath
 from typing import Any
 
@@ -20,9 +21,12 @@ from codex_py.protocol.items import (
     ToolCall,
     ToolResult,
     UserMessage,
+    WebSearch,
 )
 
-ITEM_TYPES = (UserMessage, AssistantMessage, Reasoning, ToolCall, ToolResult)
+log = logging.getLogger(__name__)
+
+ITEM_TYPES = (UserMessage, AssistantMessage, Reasoning, ToolCall, ToolResult, WebSearch)
 
 
 class ItemDecodeError(ValueError):
@@ -37,7 +41,7 @@ def item_to_json(item: Item) -> dict[str, Any]:
             if isinstance(part, TextPart):
                 parts.append({"type": "text", "text": part.text})
             else:
-                parts.append({"type": "image", "url": part.url, "media_type": part.media_type})
+                parts.append(_image_to_json(part))
         return {"type": "user", "content": parts}
     if isinstance(item, AssistantMessage):
         out: dict[str, Any] = {"type": "assistant", "text": item.text}
@@ -62,8 +66,50 @@ def item_to_json(item: Item) -> dict[str, Any]:
         out = {"type": "tool_result", "call_id": item.call_id, "output": item.output}
         if item.is_error:
             out["is_error"] = True
+        if item.images:
+            out["images"] = [_image_to_json(image) for image in item.images]
+        return out
+    if isinstance(item, WebSearch):
+        out = {"type": "web_search", "call_id": item.call_id, "query": item.query}
+        if item.urls:
+            out["urls"] = list(item.urls)
+        if item.action != "search":
+            out["action"] = item.action
+        if item.provider:
+            out["provider"] = item.provider
+        if item.payload:
+            out["payload"] = item.payload
+        if item.error:
+            out["error"] = item.error
         return out
     raise TypeError(f"not a protocol item: {type(item).__name__}")
+
+
+def _image_to_json(part: ImagePart) -> dict[str, Any]:
+    """An image read from a file is kept as a reference (path + hash), not megabytes of base64."""
+    if part.path and part.sha256:
+        return {"type": "image", "path": part.path, "sha256": part.sha256, "media_type": part.media_type}
+    return {"type": "image", "url": part.url, "media_type": part.media_type}
+
+
+def _image_from_json(part: dict[str, Any]) -> ImagePart | str:
+    """An image part back; one recorded by reference is read again from its file. When that file is gone
+    or changed, the text to send instead (the model is told, the user sees it in the transcript)."""
+    if "url" in part or "path" not in part:
+        return ImagePart(
+            _str(part, "url"),
+            _str(part, "media_type", "image/png"),
+            path=_str(part, "path", ""),
+            sha256=_str(part, "sha256", ""),
+        )
+    from codex_py.providers.images import ImageError, placeholder, reload_image
+
+    path, digest = _str(part, "path"), _str(part, "sha256", "")
+    try:
+        return reload_image(path, digest)
+    except ImageError as exc:
+        log.warning("resume: %s", exc)
+        return placeholder(path, str(exc))
 
 
 def _str(data: dict[str, Any], key: str, default: str | None = None) -> str:
@@ -96,7 +142,8 @@ def item_from_json(data: Any) -> Item:
             if part.get("type") == "text":
                 parts.append(TextPart(_str(part, "text")))
             elif part.get("type") == "image":
-                parts.append(ImagePart(_str(part, "url"), _str(part, "media_type", "image/png")))
+                image = _image_from_json(part)
+                parts.append(TextPart(image) if isinstance(image, str) else image)
             else:
                 raise ItemDecodeError(f"user item: unknown content part {part.get('type')!r}")
         return UserMessage(tuple(parts))
@@ -116,7 +163,28 @@ def item_from_json(data: Any) -> Item:
             _dict(data, "provider_data"),
         )
     if kind == "tool_result":
-        return ToolResult(_str(data, "call_id"), _str(data, "output"), bool(data.get("is_error", False)))
+        output = _str(data, "output")
+        images: list[ImagePart] = []
+        raw_images = data.get("images", [])
+        for raw in raw_images if isinstance(raw_images, list) else []:
+            if isinstance(raw, dict):
+                image = _image_from_json(raw)
+                if isinstance(image, str):
+                    output = f"{output}\n{image}" if output else image
+                else:
+                    images.append(image)
+        return ToolResult(_str(data, "call_id"), output, bool(data.get("is_error", False)), images=tuple(images))
+    if kind == "web_search":
+        urls = data.get("urls", [])
+        return WebSearch(
+            _str(data, "call_id"),
+            _str(data, "query", ""),
+            tuple(u for u in urls if isinstance(u, str)) if isinstance(urls, list) else (),
+            _str(data, "action", "search"),
+            _str(data, "provider", ""),
+            _dict(data, "payload"),
+            _str(data, "error", ""),
+        )
     raise ItemDecodeError(f"unknown item type {kind!r}")
 
 
