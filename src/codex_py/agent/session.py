@@ -249,6 +249,14 @@ class Session:
         self._record_event("compacted", {"summary": summary, "replacement_history": new_history})
         self.sink(Compacted(summary, before, after))
 
+    def roll_back(self, history: list[Item], transcript: list[Item], prompts_kept: int) -> None:
+        """Replace the conversation by an earlier state (``/rewind``): ``history`` is what the model sees from
+        now on, ``transcript`` what is redrawn; recorded as ``thread_rolled_back`` so a resume agrees."""
+        self.history = list(history)
+        self.transcript = list(transcript)
+        self._measured_tokens = self._measured_at = 0
+        self._record_event("thread_rolled_back", {"replacement_history": self.history, "prompts_kept": prompts_kept})
+
     def context_tokens(self) -> int:
         """Tokens the next request will carry: the last response's reported total plus an estimate
         for the items added since (tool outputs, the next user message)."""

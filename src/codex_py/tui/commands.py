@@ -16,6 +16,8 @@ from codex_py.tui.widgets.status_bar import short_tokens
 
 if TYPE_CHECKING:
     from codex_py.config import Config
+    from codex_py.session.checkpoints import RestoreResult
+    from codex_py.session.rewind import Prompt
     from codex_py.tui.screens.chat import ChatScreen
 
 Handler = Callable[["ChatScreen", str], Awaitable[None]]
@@ -342,14 +344,158 @@ async def cmd_undo(screen: ChatScreen, args: str) -> None:
         screen.notice(f"cannot undo: {exc}", "error", "nothing was changed")
         return
     session.recorder.record_event("undo", {"turn_ids": [turns[-1].turn_id], "snapshot": plan.current})  # type: ignore[union-attr]
-    done = [
-        f"{label} {p}"
-        for label, items in (("restored", result.restored), ("created", result.created), ("deleted", result.deleted))
-        for p in items
-    ]
+    done = restored_text(result, screen)
+    screen.notice("Undid the last turn: " + (", ".join(done) if done else "its files were already as before") + ".")
+
+
+async def cmd_rewind(screen: ChatScreen, args: str) -> None:
+    """/rewind (Esc Esc): back to just before an earlier message: code, conversation, or both."""
+    open_rewind(screen)
+
+
+def open_rewind(screen: ChatScreen) -> None:
+    """The rewind dialog, then the restore it asks for (in a worker: it waits for the user)."""
+    from codex_py.session.rewind import prompts
+
+    session = screen.codex.session
+    if session is None:
+        screen.notice("no session yet", "error", "wait for the session to start")
+        return
+    earlier = prompts(session.transcript)
+    if not earlier:
+        screen.notice("Nothing to rewind: you have not sent a message yet.", "info")
+        return
+
+    async def flow() -> None:
+        from codex_py.tui.screens.rewind import RewindScreen, parse_choice
+
+        value: str | None = await screen.app.push_screen_wait(RewindScreen([p.message.text for p in earlier]))
+        choice = parse_choice(value)
+        if choice is None:
+            return
+        index, mode = choice
+        await rewind_to(screen, earlier[index], mode)
+
+    _run_in_worker(screen, flow())
+
+
+async def rewind_to(screen: ChatScreen, prompt: Prompt, mode: str) -> None:
+    """Restore the files (``code``), the conversation (``conversation``) or both to just before ``prompt``."""
+    from codex_py.session.checkpoints import CheckpointError
+    from codex_py.session.rewind import conversation_before, plan_code_rewind
+    from codex_py.session.undo import apply_plan
+
+    session = screen.codex.session
+    assert session is not None
+    path = getattr(session.recorder, "path", None)
+    rollout = path if isinstance(path, Path) else None
+    done: list[str] = []
+    if mode in ("code", "both"):
+        checkpointer = session.checkpointer
+        if checkpointer is None or rollout is None:
+            screen.notice(
+                "Not rewound: checkpoints are off for this session, so its files cannot be restored.",
+                "error",
+                "set checkpoints = true in config.toml; /rewind can still restore the conversation alone",
+            )
+            return
+        try:
+            store = checkpointer.store
+            plan = await asyncio.to_thread(plan_code_rewind, store, session.session_id, rollout, prompt.index)
+            if plan is not None and plan.conflicts:
+                more = len(plan.conflicts) - 8
+                shown = ", ".join(plan.conflicts[:8]) + (f" and {more} more" if more > 0 else "")
+                answer = await _pick(
+                    screen,
+                    f"Changed since by you or another program: {shown}",
+                    [
+                        ("restore", "Restore them anyway", "their current content is replaced"),
+                        ("cancel", "Cancel", "nothing is changed"),
+                    ],
+                    "cancel",
+                )
+                if answer != "restore":
+                    screen.notice("Rewind cancelled: nothing was changed.", "info")
+                    return
+            result = await asyncio.to_thread(apply_plan, checkpointer.store, plan) if plan is not None else None
+        except CheckpointError as exc:
+            screen.notice(f"cannot rewind the code: {exc}", "error", "nothing was changed")
+            return
+        if plan is not None and result is not None:
+            session.recorder.record_event(  # type: ignore[union-attr]
+                "undo", {"turn_ids": [t.turn_id for t in plan.turns], "snapshot": plan.current}
+            )
+            done += restored_text(result, screen)
+        done = done or ["the files were already as they were"]
+    if mode in ("conversation", "both"):
+        history, transcript = await asyncio.to_thread(
+            conversation_before, prompt, session.history, session.transcript, rollout
+        )
+        session.roll_back(history, transcript, prompt.index)
+        await screen.transcript.clear()
+        screen.session_ready()  # redraws the header and the conversation as it is now
+        composer = screen.composer
+        composer.load_text(prompt.message.text)
+        composer.move_cursor(composer.document.end)
+        done.insert(0, f"the conversation is back to before message #{prompt.index + 1} (it is in the composer)")
+    screen.notice("Rewound: " + "; ".join(done) + ".", "info")
+
+
+async def cmd_fork(screen: ChatScreen, args: str) -> None:
+    """/fork: copy this conversation into a new session and continue there (the original stays as it is)."""
+    from codex_py.errors import CodexPyError
+    from codex_py.session.fork import fork_rollout
+    from codex_py.session.resume import ResumeTarget
+
+    session = screen.codex.session
+    path = getattr(session.recorder, "path", None) if session is not None else None
+    if session is None or not isinstance(path, Path) or not path.exists():
+        screen.notice("Nothing to fork yet: the session has no recorded message.", "info", "send a message first")
+        return
+    try:
+        new_id, _ = await asyncio.to_thread(fork_rollout, screen.codex.paths, path)
+    except CodexPyError as exc:
+        screen.notice(f"/fork failed: {exc}", "error", exc.hint)
+        return
+    original = session.session_id
+    await screen.transcript.clear()
+    screen.codex.resume = ResumeTarget(new_id)
+    screen.codex.start_session(ResumeTarget(new_id))
+    screen.notice(f"Forked into session {new_id}; you are in the copy now. The original {original} is unchanged.")
+
+
+async def cmd_export(screen: ChatScreen, args: str) -> None:
+    """/export [FILE]: write the conversation as Markdown (or JSON for FILE.json), secrets redacted."""
+    from codex_py.errors import CodexPyError
+    from codex_py.session.export import export_text, format_of, write_export
+    from codex_py.session.rollout import load_rollout
+
+    session = screen.codex.session
+    path = getattr(session.recorder, "path", None) if session is not None else None
+    if session is None or not isinstance(path, Path) or not path.exists():
+        screen.notice("Nothing to export yet: the session has no recorded message.", "info", "send a message first")
+        return
+    target = Path(args).expanduser() if args else Path(f"codex-py-{session.session_id[:8]}.md")
+    if not target.is_absolute():
+        target = screen.codex.config.cwd / target
+
+    def write() -> None:
+        write_export(export_text(load_rollout(path), format_of(None, target)), target)
+
+    try:
+        await asyncio.to_thread(write)
+    except CodexPyError as exc:
+        screen.notice(f"/export failed: {exc}", "error", "give another file: /export FILE")
+        return
+    screen.notice(f"Exported the conversation to {target}.", "info")
+
+
+def restored_text(result: RestoreResult, screen: ChatScreen) -> list[str]:
+    """``restored PATH``, ``created PATH``, ``deleted PATH`` per file an undo wrote; failures as an error notice."""
     if result.failed:
         screen.notice("; ".join(f"could not restore {p}: {why}" for p, why in result.failed), "error")
-    screen.notice("Undid the last turn: " + (", ".join(done) if done else "its files were already as before") + ".")
+    pairs = (("restored", result.restored), ("created", result.created), ("deleted", result.deleted))
+    return [f"{label} {p}" for label, items in pairs for p in items]
 
 
 async def cmd_init(screen: ChatScreen, args: str) -> None:
@@ -533,8 +679,11 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("approvals", "choose what codex-py may do without asking", cmd_approvals),
     SlashCommand("new", "start a new conversation", cmd_new),
     SlashCommand("resume", "reopen a recorded session", cmd_resume),
+    SlashCommand("fork", "continue in a copy of this conversation (the original stays)", cmd_fork),
+    SlashCommand("export", "write the conversation to a Markdown (or .json) file", cmd_export, while_running=True),
     SlashCommand("init", "create an AGENTS.md with instructions for the agent", cmd_init),
     SlashCommand("compact", "summarize the conversation to free context", cmd_compact),
+    SlashCommand("rewind", "go back to an earlier message: code, conversation or both", cmd_rewind),
     SlashCommand("cost", "tokens and estimated cost of each turn", cmd_cost, while_running=True),
     SlashCommand("undo", "restore the files changed by the last turn", cmd_undo),
     SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),

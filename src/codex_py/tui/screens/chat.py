@@ -38,6 +38,8 @@ INLINE_SHARE = 0.8
 
 RENDER_BUDGET_S = 0.008
 """Longest stretch of rendering agent events before keys and frames get a turn."""
+ESC_ESC_WINDOW_S = 1.0
+"""A second Esc within this many seconds (idle, empty composer) opens /rewind."""
 
 
 class RenderMore(Message):
@@ -104,6 +106,8 @@ class ChatScreen(Screen[None]):
         self._backlog: deque[AgentEvent] = deque()
         """Agent events received but not rendered yet (a burst is rendered in slices)."""
         self._render_more_posted = False
+        self._last_escape = 0.0
+        """When Esc was last pressed idle on an empty composer (a second one soon after opens /rewind)."""
 
     @property
     def codex(self) -> AppHost:
@@ -386,12 +390,23 @@ class ChatScreen(Screen[None]):
         self.call_later(self.transcript.set_header, SessionHeader(header_info(app.config, app.session)))
 
     def action_interrupt(self) -> None:
-        """Esc: stop the turn at once (the stream and any running command); focus goes back to the composer."""
+        """Esc: stop the turn at once (the stream and any running command); focus goes back to the composer.
+        Idle with an empty composer, Esc twice opens ``/rewind``."""
         if self.focused is not self.composer:
             self.composer.focus()
         if self.busy and self.turn_worker is not None:
             self.turn_worker.cancel()
             self.queued.clear()
+        elif not self.composer.text and self.codex.session is not None:
+            now = time.monotonic()
+            if now - self._last_escape < ESC_ESC_WINDOW_S:
+                self._last_escape = 0.0
+                from codex_py.tui.commands import open_rewind
+
+                open_rewind(self)
+                return
+            self._last_escape = now
+            self.status_bar.flash("esc again to rewind to an earlier message", ESC_ESC_WINDOW_S)
 
     def notice(self, message: str, kind: NoticeKind = "info", hint: str = "") -> None:
         """Add a notice to the transcript."""
