@@ -210,3 +210,52 @@ def test_sessions_without_a_command_still_lists(fake: FakeProvider, tmp_path: Pa
     meta = read_header(rollout)
     assert meta is not None
     assert listed.stdout.startswith(meta.id) and "turn one" in listed.stdout
+
+
+def test_rewind_records_and_reading_up_to_a_prompt_across_a_compaction(tmp_path: Path) -> None:
+    """load_rollout(stop_before_prompt=k) gives the session as it was before prompt k, even when a compaction
+    replaced the history since; a thread_rolled_back record replaces the history and cuts the transcript."""
+    from codex_py.session.compaction import SUMMARY_PREFIX
+    from codex_py.session.rewind import conversation_before, prompts
+
+    def user(text: str) -> dict[str, object]:
+        return {"type": "user", "content": [{"type": "text", "text": text}]}
+
+    def line(kind: str, payload: object) -> str:
+        return json.dumps({"timestamp": "2026-01-01T00:00:00Z", "type": kind, "payload": payload}) + "\n"
+
+    path = tmp_path / "rollout-2026-01-01T00-00-00-s1.jsonl"
+    summary = user(SUMMARY_PREFIX + "did one and two")
+    path.write_text(
+        line("session_meta", {"id": "s1", "cwd": str(tmp_path)})
+        + line("response_item", user("one"))
+        + line("response_item", {"type": "assistant", "text": "a1"})
+        + line("response_item", user('<hook_context hook_event="x">\nnot a prompt\n</hook_context>'))
+        + line("response_item", user("two"))
+        + line("response_item", {"type": "assistant", "text": "a2"})
+        + line("compacted", {"summary": "s", "replacement_history": [user("two"), summary]})
+        + line("response_item", user("three"))
+        + line("response_item", {"type": "assistant", "text": "a3"})
+    )
+    loaded = load_rollout(path)
+    listed = prompts(loaded.transcript)
+    assert [p.message.text for p in listed] == ["one", "two", "three"]
+    # "two" is no longer in the live history (compacted): its history is rebuilt from the file
+    history, transcript = conversation_before(listed[1], loaded.items, loaded.transcript, path)
+    texts = [str(getattr(i, "text", "")) for i in history]
+    assert texts[:2] == ["one", "a1"] and texts[2].startswith("<hook_context") and len(texts) == 3
+    assert transcript == loaded.transcript[: listed[1].position]
+    # "three" is still live: the exact items are cut
+    history3, _ = conversation_before(listed[2], loaded.items, loaded.transcript, path)
+    assert history3 == loaded.items[:2]
+    before_three = load_rollout(path, stop_before_prompt=2)
+    assert before_three.stopped_at == 7 and before_three.items == loaded.items[:2]
+    assert load_rollout(path, stop_before_prompt=3).stopped_at is None
+
+    with path.open("a") as fh:  # /rewind to before "two", then a new prompt
+        fh.write(line("thread_rolled_back", {"replacement_history": [user("one")], "prompts_kept": 1}))
+        fh.write(line("response_item", user("two again")))
+    again = load_rollout(path)
+    assert [getattr(i, "text", None) for i in again.items] == ["one", "two again"]
+    assert [p.message.text for p in prompts(again.transcript)] == ["one", "two again"]
+    assert [getattr(i, "text", None) for i in again.transcript][:2] == ["one", "a1"]
