@@ -57,6 +57,7 @@ def run_tui(
     *,
     no_alt_screen: bool = False,
     resume: ResumeTarget | None = None,
+    images: list[str] | None = None,
 ) -> int:
     """Run the interactive app until the user quits; returns the exit code (2: no usable terminal)."""
     problem = terminal_problem()
@@ -65,7 +66,7 @@ def run_tui(
         return 2
     typed_ahead = quiet_terminal()
     try:
-        return _run(cli, prompt, no_alt_screen=no_alt_screen, resume=resume)
+        return _run(cli, prompt, no_alt_screen=no_alt_screen, resume=resume, images=images or [])
     finally:
         restore_terminal(typed_ahead)
 
@@ -105,7 +106,9 @@ def restore_terminal(before: list[Any] | None) -> None:
         pass
 
 
-def _run(cli: CliOverrides, prompt: str | None, *, no_alt_screen: bool, resume: ResumeTarget | None) -> int:
+def _run(
+    cli: CliOverrides, prompt: str | None, *, no_alt_screen: bool, resume: ResumeTarget | None, images: list[str]
+) -> int:
     from codex_py.config import load_config, resolve_paths
     from codex_py.session.logs import setup_logging
 
@@ -123,6 +126,15 @@ def _run(cli: CliOverrides, prompt: str | None, *, no_alt_screen: bool, resume: 
     from codex_py.tui.app import CodexApp
 
     app = CodexApp(config, prompt=prompt or None, resume=resume, paths=paths)
+    if images:  # -i: attached to the first prompt (typed, or given on the command line)
+        from codex_py.errors import UsageError
+        from codex_py.providers.images import ImageError, load_image
+
+        paths_given = [p.strip() for raw in images for p in raw.split(",") if p.strip()]
+        try:
+            app.chat.attachments.extend(load_image(path, config.cwd) for path in paths_given)
+        except ImageError as exc:
+            raise UsageError(str(exc), "pass -i an existing PNG, JPEG, GIF or WebP file") from None
     inline = no_alt_screen or not config.tui.alt_screen
     code = app.run(inline=inline, mouse=not inline)  # the wheel scrolls; inline keeps the terminal's own
     if inline and app.scrollback:

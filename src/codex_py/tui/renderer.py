@@ -143,6 +143,10 @@ class TranscriptRenderer:
         await self._end_answer(event.text)
         if event.text:
             self.last_answer = event.text
+        if event.sources:  # the pages the answer cites, under it
+            from codex_py.tui.widgets.web_search_cell import WebSearchCell
+
+            await self._add_shown(WebSearchCell.sources(event.sources))
 
     async def _reasoning(self, event: ev.AgentReasoning) -> None:
         if self.thinking is None:
@@ -217,6 +221,12 @@ class TranscriptRenderer:
             cell = McpCallCell(event.call_id, event.server, event.tool, event.arguments)
             await self._add(cell)
         cell.finish(event.result, event.error, event.status, event.duration_s)
+
+    async def _web_search(self, event: ev.WebSearchEnd) -> None:
+        from codex_py.tui.widgets.web_search_cell import WebSearchCell
+
+        await self._close_stream()
+        await self._add_shown(WebSearchCell(ev.search_label(event), event.urls, failed=bool(event.error)))
 
     async def _mcp_update(self, event: ev.McpServerUpdate) -> None:
         self.hooks.mcp_update(event)
@@ -293,6 +303,7 @@ _HANDLERS: dict[type, Callable[..., Awaitable[None]]] = {
     ev.McpToolCallBegin: TranscriptRenderer._mcp_begin,
     ev.McpToolCallEnd: TranscriptRenderer._mcp_end,
     ev.McpServerUpdate: TranscriptRenderer._mcp_update,
+    ev.WebSearchEnd: TranscriptRenderer._web_search,
     ev.ApprovalRequest: TranscriptRenderer._approval,
     ev.TokenUsage: TranscriptRenderer._usage,
     ev.Warning: TranscriptRenderer._warning,

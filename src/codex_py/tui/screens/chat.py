@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on, work
@@ -18,11 +19,14 @@ from textual.worker import Worker, WorkerState
 
 from codex_py.agent.events import AgentEvent, ApprovalRequest, ApprovalResult, Decision, TokenUsage
 from codex_py.protocol.events import Usage
+from codex_py.protocol.items import ImagePart
+from codex_py.protocol.items import UserMessage as ProtocolUserMessage
 from codex_py.tui.bridge import AgentEvents, EventBridge
 from codex_py.tui.files import list_files
 from codex_py.tui.history import HistoryCursor, append_history, load_history
 from codex_py.tui.host import AppHost, host_of
 from codex_py.tui.renderer import RendererHooks, TranscriptRenderer
+from codex_py.tui.widgets.attachments import AttachmentBar
 from codex_py.tui.widgets.below_hint import NewOutputHint
 from codex_py.tui.widgets.completion import Candidate, CompletionList
 from codex_py.tui.widgets.composer import Composer
@@ -100,6 +104,9 @@ class ChatScreen(Screen[None]):
             ),
         )
         self.queued: list[str] = []
+        self.attachments: list[ImagePart] = []
+        """Images that go with the next message sent (``-i``, a pasted path, Ctrl+V), shown as chips."""
+        self.attachment_bar = AttachmentBar(id="attachments")
         self.turn_worker: Worker[None] | None = None
         self._files: list[str] | None = None
         self._usage_event: TokenUsage | None = None
@@ -120,6 +127,7 @@ class ChatScreen(Screen[None]):
             yield self.below_hint
             yield self.working
             yield self.popup
+            yield self.attachment_bar
             yield self.composer
             yield self.status_bar
 
@@ -133,6 +141,7 @@ class ChatScreen(Screen[None]):
             self.transcript.styles.max_height = max(3, int(self.app.size.height * INLINE_SHARE) - bottom)
 
     def on_mount(self) -> None:
+        self.attachment_bar.show(self.attachments)
         self.composer.focus()
         self._load_history()
         self.refresh_status()
@@ -333,9 +342,19 @@ class ChatScreen(Screen[None]):
         if text.startswith("!"):
             self.run_shell(text[1:].strip())
             return
-        self.transcript.add(UserMessage(text))
+        message: str | ProtocolUserMessage = text
+        shown = text
+        if self.attachments:  # the images go first, as Codex sends them
+            from codex_py.protocol.items import TextPart
+
+            images, self.attachments = self.attachments, []
+            self.attachment_bar.show([])
+            message = ProtocolUserMessage((*images, TextPart(text)))
+            names = " ".join(f"[Image #{i}: {Path(p.path).name or 'clipboard'}]" for i, p in enumerate(images, 1))
+            shown = f"{names}\n{text}"
+        self.transcript.add(UserMessage(shown))
         self.transcript.scroll_end(animate=False)
-        self.run_session_task(text)
+        self.run_session_task(message)
 
     def run_shell(self, command: str) -> None:
         """``!command``: run it under the sandbox, show it, keep its output for the model's next turn."""
@@ -346,7 +365,40 @@ class ChatScreen(Screen[None]):
 
         run_user_command(self, command)
 
-    def run_session_task(self, text: str | None) -> None:
+    @on(Composer.ImagePath)
+    def _attach_path(self, event: Composer.ImagePath) -> None:
+        self.attach_image(event.path)
+
+    def attach_image(self, path: str) -> None:
+        """Attach the image at ``path`` to the next message (a chip), or say why it cannot be."""
+        from codex_py.providers.images import ImageError, load_image
+
+        if any(p.path == str(Path(path).resolve()) for p in self.attachments):
+            return
+        try:
+            self.attachments.append(load_image(path, self.codex.config.cwd))
+        except ImageError as exc:
+            self.notice(str(exc), "error", "attach a PNG, JPEG, GIF or WebP file")
+            return
+        self.attachment_bar.show(self.attachments)
+
+    @on(Composer.ClipboardImage)
+    def _attach_clipboard(self) -> None:
+        from codex_py.tui.widgets.attachments import clipboard_image
+
+        path, problem, hint = clipboard_image()
+        if path is None:
+            self.notice(f"Ctrl+V: {problem}", "warning", hint)
+            return
+        self.attach_image(str(path))
+
+    @on(Composer.RemoveAttachment)
+    def _remove_attachment(self) -> None:
+        if self.attachments:
+            self.attachments.pop()
+            self.attachment_bar.show(self.attachments)
+
+    def run_session_task(self, text: str | ProtocolUserMessage | None) -> None:
         """Run a turn with ``text`` (or ``/compact`` when None) in the turn worker."""
         session = self.codex.session
         assert session is not None

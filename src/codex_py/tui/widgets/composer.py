@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import events
 from textual.message import Message
@@ -21,6 +22,23 @@ PLACEHOLDER = "Ask codex-py anything  (/ commands · @ files · ! shell · ctrl+
 SEARCH_TITLE = "history search · enter takes · esc cancels"
 SHELL_TITLE = "! shell command · runs sandboxed, no model call"
 SEARCH_LABEL_WIDTH = 72
+
+
+def image_path(text: str, cwd: Path) -> str | None:
+    """``text`` as the path of an existing image file (quotes, ``file://`` and ``~`` handled), else None."""
+    from codex_py.providers.images import looks_like_image_path
+
+    candidate = text.strip().strip("'\"")
+    if candidate.startswith("file://"):
+        candidate = candidate[7:]
+    if not candidate or "\n" in candidate or not looks_like_image_path(candidate):
+        return None
+    path = Path(candidate).expanduser()
+    path = path if path.is_absolute() else cwd / path
+    try:
+        return str(path) if path.is_file() else None
+    except OSError:
+        return None
 
 
 class Composer(TextArea):
@@ -46,6 +64,18 @@ class Composer(TextArea):
         """The user pressed Enter with this text."""
 
         text: str
+
+    @dataclass
+    class ImagePath(Message):
+        """A path to an existing image file was pasted (or typed and sent): attach it."""
+
+        path: str
+
+    class ClipboardImage(Message):
+        """Ctrl+V: attach the clipboard's image."""
+
+    class RemoveAttachment(Message):
+        """Backspace in an empty composer: drop the last attached image."""
 
     def __init__(
         self,
@@ -88,6 +118,14 @@ class Composer(TextArea):
             self._stop(event)
             self.submit()
             return
+        if key == "ctrl+v":  # the terminal pastes text itself (bracketed paste); Ctrl+V is for an image
+            self._stop(event)
+            self.post_message(self.ClipboardImage())
+            return
+        if key == "backspace" and not self.text:
+            self._stop(event)
+            self.post_message(self.RemoveAttachment())
+            return
         if key == "ctrl+d" and not self.text:  # TextArea binds ctrl+d to delete-right: empty, it means quit
             self._stop(event)
             await self.run_action("app.ctrl_d")
@@ -110,6 +148,19 @@ class Composer(TextArea):
             return
         await super()._on_key(event)
 
+    async def _on_paste(self, event: events.Paste) -> None:
+        """A pasted path to an existing image file attaches the image instead of inserting the text (any other
+        paste goes on to TextArea's own handler: Textual calls each class's handler in turn)."""
+        path = image_path(event.text, self._cwd())
+        if path is not None:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.ImagePath(path))
+
+    def _cwd(self) -> Path:
+        config = getattr(self.app, "config", None)
+        return Path(getattr(config, "cwd", None) or Path.cwd())
+
     @staticmethod
     def _stop(event: events.Key) -> None:
         event.stop()
@@ -127,6 +178,11 @@ class Composer(TextArea):
         self.sent.add(text)
         self.clear()
         self.popup.close()
+        if not text.startswith(("/", "!")):  # a typed path to an image attaches it too (the text stays)
+            cwd = self._cwd()
+            for word in text.split():
+                if (path := image_path(word, cwd)) is not None:
+                    self.post_message(self.ImagePath(path))
         self.post_message(self.Submitted(text))
 
     # --- completion ----------------------------------------------------------------------

@@ -220,6 +220,12 @@ def history_cells(items: Sequence[Item], records: ToolRecords | None = None) -> 
         elif isinstance(item, AssistantItem):
             if item.text:
                 cells.append(AssistantMessage(item.text))
+            if item.provider_data and (sources := item.citations):
+                from codex_py.tui.widgets.web_search_cell import WebSearchCell
+
+                cells.append(WebSearchCell.sources(sources))
+        elif getattr(item, "type", "") == "web_search":
+            cells.append(_web_search_cell(item))
         elif isinstance(item, Reasoning):
             if item.text:
                 cells.append(_thinking(item.text))
@@ -235,6 +241,20 @@ def history_cells(items: Sequence[Item], records: ToolRecords | None = None) -> 
                 continue
             cells.append(_tool_cell(item, result, records.get(item.call_id)))
     return cells
+
+
+def _web_search_cell(item: Item) -> Widget:
+    from codex_py.agent.events import WebSearchEnd, search_label
+    from codex_py.tui.widgets.web_search_cell import WebSearchCell
+
+    event = WebSearchEnd(
+        getattr(item, "call_id", ""),
+        getattr(item, "query", ""),
+        list(getattr(item, "urls", ())),
+        getattr(item, "action", "search"),
+        getattr(item, "error", ""),
+    )
+    return WebSearchCell(search_label(event), event.urls, failed=bool(event.error))
 
 
 def _thinking(text: str) -> ThinkingBlock:
