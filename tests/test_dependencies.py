@@ -18,8 +18,13 @@ def _imported_top_level_names() -> set[str]:
     return names
 
 
+_IMPORT_NAME = {"pillow": "PIL"}
+"""Distributions whose import name is not their own."""
+
+
 def test_no_declared_dependency_goes_unused() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     modules = {re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0].lower().replace("-", "_") for spec in declared}
+    modules = {_IMPORT_NAME.get(m, m) for m in modules}
     unused = sorted(modules - _imported_top_level_names())
     assert not unused, f"declared in pyproject.toml but never imported by the package: {unused}"
