@@ -17,6 +17,7 @@ COMMANDS = (
     "apply-patch",
     "tui",
     "exec-resume",
+    "review",
     "mcp",
     "mcp-server",
     "skills",

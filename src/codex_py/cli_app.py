@@ -289,6 +289,45 @@ def build_app() -> "typer.Typer":
             resume=ResumeTarget(session_id, last),
         )
 
+    @app.command("review")
+    @with_shared_options("exec")
+    def review(
+        cli: "CliOverrides",
+        prompt: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Argument(help="Custom review instructions ('-' reads stdin); with a target they narrow it."),
+        ] = None,
+        uncommitted: Annotated[
+            bool, typer.Option("--uncommitted", help="Review staged, unstaged and untracked changes.")
+        ] = False,
+        base: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--base", metavar="BRANCH", help="Review the changes against BRANCH (from the merge base)."),
+        ] = None,
+        commit: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--commit", metavar="SHA", help="Review the changes introduced by a commit."),
+        ] = None,
+        title: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--title", help="The commit's title, shown to the reviewer (with --commit)."),
+        ] = None,
+        json: Json = False,
+        output_last_message: OutLast = None,
+    ) -> None:
+        """Review a change in a read-only sub-session (--provider: a second opinion from another vendor)."""
+        _run(
+            "codex_py.exec.review:run_review_command",
+            cli,
+            prompt,
+            uncommitted=uncommitted,
+            base=base,
+            commit=commit,
+            title=title,
+            json_mode=json,
+            output_last_message=output_last_message,
+        )
+
     @app.command("resume")
     @with_shared_options("tui")
     def resume(
