@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,3 +119,66 @@ def test_resume_of_an_unknown_session_exits_2_before_the_app_opens(isolated_home
     assert "no recorded session matches 'no-such-id'" in out.stderr and "codex-py sessions" in out.stderr
     out = on_a_terminal("resume", "--last")
     assert out.returncode == 2 and "no recorded session" in out.stderr
+
+
+# --- exec start-up (issue 17 item 10) ---------------------------------------------------------------------
+
+EXEC_NEVER_IMPORTS = (
+    "httpx._main",  # httpx's own CLI (rich, pygments, click): cli.skip_httpx_cli
+    "rich",
+    "click",
+    "pygments",
+    "textual",
+    "keyring",
+    "typer.rich_utils",
+    "markdown_it",
+    "codex_py.tui",
+)
+"""Imported by none of exec's modules before or after its first request."""
+
+
+def _exec_on_the_fake(fake_provider: Any, home: Path, work: Path, *extra: str, **env: str) -> Any:
+    import os
+
+    (home / "config.toml").write_text(
+        'model = "gpt-fake"\nmodel_provider = "fake"\n[model_providers.fake]\nname = "Fake"\n'
+        f'base_url = "{fake_provider.base_url}"\nwire_api = "responses"\nrequest_max_retries = 0\n'
+    )
+    work.mkdir(exist_ok=True)
+    environ = {k: v for k, v in os.environ.items() if k not in env} | {k: v for k, v in env.items() if v}
+    return subprocess.run(
+        [sys.executable, *extra, "-m", "codex_py", "exec", "-s", "danger-full-access", "-a", "never", "say hi"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+def test_exec_does_not_import_what_it_does_not_need(fake_provider: Any, isolated_home: Path, tmp_path: Path) -> None:
+    from tests.support.replies import Reply
+
+    fake_provider.script(Reply(text="hello from the fake"))
+    out = _exec_on_the_fake(fake_provider, isolated_home, tmp_path / "work", "-X", "importtime")
+    assert out.returncode == 0, out.stderr
+    assert "hello from the fake" in out.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time")}
+    assert "httpx" in imported and "codex_py.providers._http" in imported, "the importtime listing was read"
+    assert not imported & set(EXEC_NEVER_IMPORTS), sorted(imported & set(EXEC_NEVER_IMPORTS))
+
+
+def test_exec_exits_at_once_with_all_its_output(fake_provider: Any, isolated_home: Path, tmp_path: Path) -> None:
+    """exec skips the interpreter's teardown (cli.exit_now): buffered stdout (no PYTHONUNBUFFERED, a pipe)
+    still arrives whole, and the exit code is kept."""
+    from tests.support.replies import HttpError, Reply
+
+    long_answer = " ".join(f"word{i}" for i in range(20_000))
+    fake_provider.script(Reply(text=long_answer))
+    out = _exec_on_the_fake(fake_provider, isolated_home, tmp_path / "work", PYTHONUNBUFFERED="")
+    assert out.returncode == 0, out.stderr
+    assert long_answer in out.stdout
+    fake_provider.script(HttpError(400, message="no such parameter: frobnicate"))
+    out = _exec_on_the_fake(fake_provider, isolated_home, tmp_path / "work", PYTHONUNBUFFERED="")
+    assert out.returncode == 1 and "no such parameter: frobnicate" in out.stderr, out.stderr

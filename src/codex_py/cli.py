@@ -80,6 +80,26 @@ def rewrite_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def skip_httpx_cli() -> None:
+    """Keep ``import httpx`` from importing httpx's own command-line client.
+
+    ``httpx/__init__`` runs ``from ._main import main`` whenever rich, pygments and click are installed
+    (they are: textual needs rich): about 40 ms of every command's start, for a CLI codex-py never runs.
+    A stand-in ``httpx._main`` answers that import; calling its ``main`` loads the real one."""
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+
+    def main(*args: object, **kwargs: object) -> object:
+        del sys.modules["httpx._main"]
+        from httpx._main import main as real
+
+        return real(*args, **kwargs)
+
+    stand_in = type(sys)("httpx._main")
+    setattr(stand_in, "main", main)  # noqa: B010
+    sys.modules["httpx._main"] = stand_in
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args in (["--version"], ["-V"]):
@@ -87,8 +107,38 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"codex-py {__version__}\n")
         return
+    skip_httpx_cli()
     from codex_py.cli_app import build_app
 
     app = build_app()
-    app(args=rewrite_argv(args), prog_name="codex-py")
+    args = rewrite_argv(args)
+    pos = _first_positional(args)
+    if pos is None or args[pos] not in ("exec", "e", "exec-resume"):
+        app(args=args, prog_name="codex-py")
+        return
+    try:
+        app(args=args, prog_name="codex-py")
+    except SystemExit as done:
+        exit_now(done)
 
+
+def exit_now(done: SystemExit) -> None:
+    """End an exec run at once: ``atexit`` handlers (the log file), then stdout and stderr are flushed and
+    the process exits without the interpreter's teardown (freeing every module and object one by one:
+    ~30 ms of exec's start-to-exit for nothing). Everything exec writes goes out unbuffered (rollout
+    lines with ``os.write``) or is closed before the command returns. Falls back to the normal exit
+    (re-raising ``done``) when another thread still runs or a flush fails (a closed pipe)."""
+    import atexit
+    import os
+    import threading
+
+    code = done.code
+    if not (code is None or isinstance(code, int)) or threading.active_count() > 1:
+        raise done
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise done from None
+    os._exit(code or 0)
