@@ -653,6 +653,13 @@ async def cmd_skills(screen: ChatScreen, args: str) -> None:
     await pick(screen, args)
 
 
+async def cmd_review(screen: ChatScreen, args: str) -> None:
+    """/review [--with PROVIDER] [-m MODEL] [--uncommitted | --base BRANCH | --commit SHA] [instructions]."""
+    from codex_py.tui.review import cmd_review as review
+
+    await review(screen, args)
+
+
 async def cmd_help(screen: ChatScreen, args: str) -> None:
     """/help: commands and keys."""
     lines = [f"/{c.name:<10} {c.description}" for c in COMMANDS]
@@ -686,6 +693,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("rewind", "go back to an earlier message: code, conversation or both", cmd_rewind),
     SlashCommand("cost", "tokens and estimated cost of each turn", cmd_cost, while_running=True),
     SlashCommand("undo", "restore the files changed by the last turn", cmd_undo),
+    SlashCommand("review", "review the changes in a read-only session (--with PROVIDER: another vendor)", cmd_review),
     SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),
     SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),
     SlashCommand("mcp", "MCP servers, their tools and errors (/mcp verbose)", cmd_mcp, while_running=True),
