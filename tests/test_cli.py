@@ -133,6 +133,11 @@ EXEC_NEVER_IMPORTS = (
     "typer.rich_utils",
     "markdown_it",
     "codex_py.tui",
+    "codex_py.login.chatgpt",  # the ChatGPT login (OAuth, callback server): only for a ChatGPT login
+    "codex_py.login.oauth",
+    "codex_py.providers.images",  # only with -i
+    "codex_py.sandbox.landlock",  # only when a sandbox is asked for (the test runs danger-full-access)
+    "zipfile",  # importlib.resources' readers: package data is read from the package folder
 )
 """Imported by none of exec's modules before or after its first request."""
 

@@ -29,7 +29,6 @@ async def create_session(
     from codex_py.login.resolve import resolve_provider_auth
     from codex_py.providers import open_client
     from codex_py.providers.catalog import model_info
-    from codex_py.sandbox.landlock import landlock_abi
     from codex_py.sandbox.policy import SandboxPolicy, startup_warnings
     from codex_py.session.agents_md import load_project_docs
     from codex_py.session.rollout import RolloutRecorder, find_rollout, load_rollout
@@ -106,7 +105,7 @@ async def create_session(
             max_store_bytes=config.checkpoint_max_store_mb * 1024 * 1024,
         )
     session.cost.billed = provider_auth.backend != "chatgpt"  # a subscription pays no per-token price
-    if config.sandbox_mode != "danger-full-access" and landlock_abi() == 0:
+    if config.sandbox_mode != "danger-full-access" and _landlock_abi() == 0:
         sink(
             Warning(
                 "The Linux sandbox (Landlock) is not available on this system: every command will ask for approval."
@@ -117,6 +116,12 @@ async def create_session(
     if any(server.enabled for server in config.mcp_servers.values()):
         await _start_mcp(session, config)
     return session
+
+
+def _landlock_abi() -> int:
+    from codex_py.sandbox.landlock import landlock_abi  # ctypes: loaded only when a sandbox is asked for
+
+    return landlock_abi()
 
 
 def _attach_hooks(session: Session, config: Config, paths: Any, recorder: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-from importlib import resources
+from pathlib import Path
 
 from codex_py.config import Config
 
@@ -45,7 +45,7 @@ def build_instructions(config: Config, project_docs: str | None, *, patch_format
     if config.instructions:
         base = config.instructions
     else:
-        template = resources.files("codex_py.agent").joinpath("prompts/instructions.md").read_text("utf-8")
+        template = (Path(__file__).parent / "prompts" / "instructions.md").read_text("utf-8")  # no importlib.resources
         base = template.format(
             shell_timeout_s=config.shell_timeout_ms // 1000,
             patch_format=f"\n# Patch format\n{patch_format.strip()}\n" if patch_format else "",

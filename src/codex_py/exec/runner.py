@@ -240,12 +240,13 @@ def _with_images(text: str, images: list[str], config: Config) -> str | UserMess
     """The prompt with the ``-i`` images before its text (as Codex sends them); an image that cannot be
     read is a usage error (exit 2) before anything is sent."""
     from codex_py.errors import UsageError
-    from codex_py.protocol.items import TextPart, UserMessage
-    from codex_py.providers.images import ImageError, load_image
 
     paths = [p.strip() for raw in images for p in raw.split(",") if p.strip()]
     if not paths:
         return text
+    from codex_py.protocol.items import TextPart, UserMessage
+    from codex_py.providers.images import ImageError, load_image
+
     try:
         parts = [load_image(path, config.cwd) for path in paths]
     except ImageError as exc:

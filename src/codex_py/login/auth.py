@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncGenerator, Generator
+from typing import TYPE_CHECKING
 
 import httpx
 
 from codex_py.config import Config
 from codex_py.errors import NoCredentialsError
-from codex_py.login.chatgpt import LOGIN_COMMAND, ChatGPTTokens, RefreshError, refresh_tokens
 from codex_py.login.store import CredentialStore
+
+if TYPE_CHECKING:  # the ChatGPT login (OAuth, its callback server) loads only for a ChatGPT login: exec start-up
+    from codex_py.login.chatgpt import ChatGPTTokens
 
 _REFRESH_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()
@@ -95,6 +98,8 @@ class ChatGPTAuth(httpx.Auth):
             request.headers["ChatGPT-Account-ID"] = tokens.account_id
 
     def _load(self) -> ChatGPTTokens:
+        from codex_py.login.chatgpt import LOGIN_COMMAND, ChatGPTTokens
+
         record = self.store.get("chatgpt")
         tokens = ChatGPTTokens.from_record(record) if record else None
         if tokens is None:  # logged out while this session ran
@@ -103,6 +108,8 @@ class ChatGPTAuth(httpx.Auth):
         return tokens
 
     async def _refresh(self, stale: ChatGPTTokens, *, proactive: bool) -> ChatGPTTokens:
+        from codex_py.login.chatgpt import RefreshError, refresh_tokens
+
         async with _refresh_gate(self.store):
             mine = self._tokens
             if mine is not None and mine.access_token != stale.access_token and not mine.needs_refresh():

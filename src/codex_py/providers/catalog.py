@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def _norm(name: str) -> str:
 
 @cache
 def _catalog() -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-    raw = json.loads(resources.files("codex_py.providers").joinpath("catalog.json").read_text("utf-8"))
+    raw = json.loads(Path(__file__).with_name("catalog.json").read_text("utf-8"))  # not importlib.resources: ~5 ms
     entries = [(_norm(m["slug"]), m) for m in raw["models"]]
     entries.sort(key=lambda pair: len(pair[0]), reverse=True)  # longest prefix first
     return raw["defaults"], entries

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Price:
 def _table() -> tuple[str, list[tuple[str, dict[str, Any]]]]:
     from codex_py.providers.catalog import _norm
 
-    raw = json.loads(resources.files("codex_py.providers").joinpath("prices.json").read_text("utf-8"))
+    raw = json.loads(Path(__file__).with_name("prices.json").read_text("utf-8"))
     entries = [(_norm(p["slug"]), p) for p in raw["prices"]]
     entries.sort(key=lambda pair: len(pair[0]), reverse=True)
     return str(raw["checked"]), entries
