@@ -519,6 +519,30 @@ def build_app() -> "typer.Typer":
         """Remove an MCP server from config.toml."""
         _run("codex_py.mcp.commands:remove", name)
 
+    @mcp_app.command("login")
+    def mcp_login(
+        name: Annotated[str, typer.Argument(help="Server name (a streamable-HTTP server).")],
+        scopes: Annotated[
+            Optional[str],  # noqa: UP045
+            typer.Option("--scopes", help="Comma-separated OAuth scopes (default: config `scopes`, else discovered)."),
+        ] = None,
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Log in to an HTTP MCP server with OAuth (browser); tokens go to the credential store."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        _run("codex_py.mcp.commands:login", cli, name, scopes=scopes)
+
+    @mcp_app.command("logout")
+    def mcp_logout(
+        name: Annotated[str, typer.Argument(help="Server name.")],
+        config: ConfigOpt = None,
+        profile: Profile = None,
+    ) -> None:
+        """Remove the stored OAuth tokens of an MCP server."""
+        cli = overrides("other", None, None, profile, config, None, None, None, False, None)
+        _run("codex_py.mcp.commands:logout", cli, name)
+
     app.add_typer(mcp_app, name="mcp")
 
     @app.command("mcp-server")

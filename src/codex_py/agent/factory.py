@@ -169,7 +169,7 @@ async def _start_mcp(session: Session, config: Config) -> None:
     from codex_py.errors import CodexPyError
     from codex_py.mcp.manager import McpManager
 
-    manager = McpManager(config.mcp_servers, cwd=config.cwd)
+    manager = McpManager(config.mcp_servers, cwd=config.cwd, credentials_store=config.credentials_store)
     required = any(s.required and s.enabled for s in config.mcp_servers.values())
     # exec's first request goes out at once: it would not carry the tools of servers still starting, so
     # they start once it has left and take no CPU from it (the TUI starts them at once, while you type)

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 RecordKey = Literal["openai_api_key", "chatgpt", "anthropic_api_key"]
 RECORD_KEYS: tuple[RecordKey, ...] = get_args(RecordKey)
+MCP_KEY_PREFIX = "mcp_oauth:"
+"""Records of ``codex-py mcp login`` are keyed ``mcp_oauth:<server>|<hash of its URL>`` (see mcp/oauth.py)."""
+StoreKey = str
+"""A :data:`RecordKey` or an ``mcp_oauth:`` key."""
 KEYRING_SERVICE = "codex-py"
 ENV_OVERRIDE = "CODEX_PY_CREDENTIALS_STORE"
 LOCK_TIMEOUT_S = 120.0
@@ -87,7 +91,7 @@ class CredentialStore:
     def file(self) -> Path:
         return self.paths.credentials_file
 
-    def _keyring_user(self, key: RecordKey) -> str:
+    def _keyring_user(self, key: StoreKey) -> str:
         home = hashlib.sha256(str(self.paths.data_dir.resolve()).encode()).hexdigest()[:16]
         return f"{key}|{home}"
 
@@ -101,7 +105,7 @@ class CredentialStore:
         self._kind = "file"
 
     # ----- public API -----
-    def get(self, key: RecordKey) -> dict[str, Any] | None:
+    def get(self, key: StoreKey) -> dict[str, Any] | None:
         """The record stored under ``key``, or None."""
         if self.kind == "keyring":
             try:
@@ -117,7 +121,7 @@ class CredentialStore:
                 # else: a record saved to the file while the keyring was failing (e.g. over SSH)
         return _registered(self._read_file().get(key))
 
-    def put(self, key: RecordKey, record: dict[str, Any]) -> None:
+    def put(self, key: StoreKey, record: dict[str, Any]) -> None:
         """Store ``record`` under ``key`` (replacing any previous one)."""
         _registered(record)
         if self.kind == "keyring":
@@ -135,7 +139,7 @@ class CredentialStore:
             records[key] = record
             self._write_file(records)
 
-    def delete(self, key: RecordKey) -> bool:
+    def delete(self, key: StoreKey) -> bool:
         """Remove the record under ``key``; True when there was one."""
         found = False
         if self.kind == "keyring":
@@ -150,7 +154,7 @@ class CredentialStore:
                 self._fall_back(exc)
         return self._delete_from_file(key) or found  # also clear a record left by an earlier fallback
 
-    def _delete_from_file(self, key: RecordKey) -> bool:
+    def _delete_from_file(self, key: StoreKey) -> bool:
         if not self.file.exists():
             return False
         with self.lock():
@@ -217,7 +221,11 @@ class CredentialStore:
         records = data.get("records") if isinstance(data, dict) else None
         if not isinstance(records, dict):
             return {}
-        return {k: v for k, v in records.items() if k in RECORD_KEYS and isinstance(v, dict)}
+        return {
+            k: v
+            for k, v in records.items()
+            if (k in RECORD_KEYS or k.startswith(MCP_KEY_PREFIX)) and isinstance(v, dict)
+        }
 
     def _write_file(self, records: dict[str, dict[str, Any]]) -> None:
         _private_dir(self.file.parent)
@@ -236,7 +244,7 @@ class CredentialStore:
             raise
 
 
-SECRET_FIELDS = ("key", "access_token", "refresh_token", "id_token")
+SECRET_FIELDS = ("key", "access_token", "refresh_token", "id_token", "client_secret")
 """The fields of a record that hold a credential (registered for redaction whenever a record is read or written)."""
 
 

@@ -80,7 +80,49 @@ def add(
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     print(f"Added global MCP server '{name}'.")
     if url and not bearer_token_env_var:
-        print(f"MCP server may or may not require login. OAuth login (`codex-py mcp login {name}`) is not built yet.")
+        print(f"MCP server may or may not require login. Run `codex-py mcp login {name}` to login.")
+    return 0
+
+
+def _http_server(cli: CliOverrides, name: str) -> tuple[McpServerConfig, Any]:
+    from codex_py.login.store import open_store
+
+    config = load_config(cli)
+    server = config.mcp_servers.get(name)
+    if server is None:
+        raise UsageError(f"No MCP server named '{name}' found.", "see `codex-py mcp list`")
+    if server.transport == "stdio":
+        raise UsageError("OAuth login is only supported for streamable HTTP servers.", f"`{name}` runs a command")
+    return server, open_store(config)
+
+
+def login(cli: CliOverrides, name: str, *, scopes: str | None = None) -> int:
+    """``codex-py mcp login NAME [--scopes a,b]``: OAuth in the browser; tokens go to the credential store."""
+    import asyncio
+
+    from codex_py.mcp.oauth import login as oauth_login
+
+    server, store = _http_server(cli, name)
+    if server.bearer_token_env_var:
+        raise UsageError(
+            f"MCP server '{name}' uses a bearer token from ${server.bearer_token_env_var}",
+            f"remove bearer_token_env_var from [mcp_servers.{name}] to log in with OAuth instead",
+        )
+    chosen = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else None
+    asyncio.run(oauth_login(server, store, scopes=chosen))
+    print(f"Successfully logged in to MCP server '{name}'.")
+    return 0
+
+
+def logout(cli: CliOverrides, name: str) -> int:
+    """``codex-py mcp logout NAME``: remove the stored OAuth tokens (and the registered client)."""
+    from codex_py.mcp.oauth import record_key
+
+    server, store = _http_server(cli, name)
+    if store.delete(record_key(name, server.url)):
+        print(f"Removed OAuth credentials for '{name}'.")
+    else:
+        print(f"No OAuth credentials stored for '{name}'.")
     return 0
 
 
@@ -130,16 +172,35 @@ def set_tool_approval(server: str, tool: str, mode: str) -> None:
 
 
 def _servers(cli: CliOverrides) -> dict[str, McpServerConfig]:
+    global _config_cli
+    _config_cli = cli
     return load_config(cli).mcp_servers
+
+
+_config_cli: CliOverrides | None = None
 
 
 def _auth(server: McpServerConfig) -> str:
     if server.transport == "stdio":
         return "unsupported"
-    return "bearer_token" if server.bearer_token_env_var else "not_logged_in"
+    if server.bearer_token_env_var:
+        return "bearer_token"
+    from codex_py.login.store import StoreError, open_store
+    from codex_py.mcp.oauth import stored
+
+    try:
+        found = stored(open_store(load_config(_config_cli or CliOverrides())), server)
+    except (StoreError, ConfigError):
+        found = None
+    return "o_auth" if found else "not_logged_in"
 
 
-_AUTH_TEXT = {"unsupported": "Unsupported", "bearer_token": "Bearer token", "not_logged_in": "Not logged in"}
+_AUTH_TEXT = {
+    "unsupported": "Unsupported",
+    "bearer_token": "Bearer token",
+    "not_logged_in": "Not logged in",
+    "o_auth": "OAuth",
+}
 
 
 def _entry(server: McpServerConfig) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+from codex_py.config import resolve_paths
 from codex_py.config.model import McpServerConfig
 from codex_py.mcp.names import qualified_names
 
@@ -103,6 +104,8 @@ class _Server:
     session: ClientSession | None = None
     raw_tools: list[Any] = field(default_factory=list)
     errlog: IO[str] | None = None
+    unauthorized: bool = False
+    """The HTTP server answered 401 (it needs ``codex-py mcp login`` or a bearer token)."""
 
 
 class McpManager:
@@ -114,8 +117,11 @@ class McpManager:
         *,
         cwd: Path,
         on_update: Callable[[ServerStatus], None] | None = None,
+        credentials_store: str = "auto",
     ) -> None:
         self.cwd = cwd
+        self.credentials_store = credentials_store
+        """Where ``codex-py mcp login`` tokens are read from (config's ``credentials_store``)."""
         self.on_update = on_update
         self._servers: dict[str, _Server] = {}
         for name in sorted(servers):
@@ -263,7 +269,13 @@ class McpManager:
                 raise
             if not self._closed and srv.status.state != "failed":
                 verb = "stopped" if srv.status.state == "ready" else "failed to start"
-                self._fail(srv, f"{verb}: {_describe(exc)}")
+                cause = _describe(exc)
+                if srv.unauthorized and not isinstance(_leaves(exc)[0], PermissionError):
+                    how = f"run `codex-py mcp login {cfg.id}`"
+                    if cfg.bearer_token_env_var:
+                        how = f"check the token in ${cfg.bearer_token_env_var}"
+                    cause = f"the server requires authorization (HTTP 401); {how}"
+                self._fail(srv, f"{verb}: {cause}")
         finally:
             srv.session = None
             srv.settled.set()
@@ -315,7 +327,14 @@ class McpManager:
                     )
                 register_secret(token)
                 headers["Authorization"] = f"Bearer {token}"
-            client = await stack.enter_async_context(sdk.create_mcp_http_client(headers=headers))
+            auth = self._oauth(cfg) if not cfg.bearer_token_env_var else None
+            client = await stack.enter_async_context(sdk.create_mcp_http_client(headers=headers, auth=auth))
+
+            async def on_response(response: Any) -> None:
+                if response.status_code == 401:
+                    srv.unauthorized = True
+
+            client.event_hooks = {**client.event_hooks, "response": [*client.event_hooks["response"], on_response]}
             streams = await stack.enter_async_context(sdk.streamable_http_client(cfg.url, http_client=client))
         read, write = streams[0], streams[1]
         info = sdk.types.Implementation(name=CLIENT_NAME, title="codex-py", version=_version())
@@ -323,6 +342,24 @@ class McpManager:
             sdk.ClientSession(read, write, client_info=info, logging_callback=_ignore_log)
         )
         return session
+
+    def _oauth(self, cfg: McpServerConfig) -> Any:
+        """The stored ``codex-py mcp login`` of this server as an ``httpx2.Auth`` (refreshing), or None."""
+        from codex_py.login.store import ENV_OVERRIDE, CredentialStore, StoreError
+        from codex_py.mcp.oauth import make_auth, stored
+
+        mode = os.environ.get(ENV_OVERRIDE, "").strip().lower() or self.credentials_store
+        try:
+            store = CredentialStore(resolve_paths(), mode)
+            if stored(store, cfg) is None:
+                return None
+        except StoreError as exc:
+            raise _StartupFailed(f"failed to start: {exc}") from None
+
+        async def login_needed(url: str) -> None:
+            raise PermissionError(f"the OAuth login has expired; run `codex-py mcp login {cfg.id}`")
+
+        return make_auth(store, cfg, redirect_handler=login_needed)
 
     def _fail(self, srv: _Server, error: str) -> None:
         if srv.status.state == "failed":
