@@ -160,6 +160,11 @@ class Session:
         message = UserMessage.of(text) if isinstance(text, str) else text
         turn_id = uuid.uuid4().hex[:12]
         self.sink(TurnStarted(turn_id))
+        if self.mcp is not None and message.text.startswith("/mcp__"):  # an MCP prompt: its text is the turn
+            expanded = await self._mcp_prompt(message)
+            if expanded is None:
+                return
+            message = expanded
         if (refusal := self._images_refused(message)) is not None:
             self.sink(refusal)
             return
@@ -283,6 +288,8 @@ class Session:
                 self.sink(Warning(status.report()))
 
         manager.on_update = on_update
+        if manager.on_notice is None:  # e.g. an elicitation nobody can answer (exec): one line
+            manager.on_notice = lambda text: self.sink(Warning(text))
         self.mcp = self.runner.mcp = manager
         self._mcp_pending = not start
         if start:
@@ -328,7 +335,28 @@ class Session:
                     extra.append(UserMessage((TextPart(skill.injection()),)))
                 except OSError as exc:
                     self.sink(Warning(f"Failed to load skill {skill.name} at {skill.path}: {exc.strerror or exc}"))
+        if self.mcp is not None and "@" in message.text:  # @server:uri attaches an MCP resource's text
+            from codex_py.mcp.attach import resource_blocks
+
+            blocks, notes = await resource_blocks(self.mcp, message.text)
+            extra += [UserMessage((TextPart(block),)) for block in blocks]
+            for note in notes:
+                self.sink(Warning(note))
         return extra
+
+    async def _mcp_prompt(self, message: UserMessage) -> UserMessage | None:
+        """``/mcp__server__prompt key=value ...`` replaced by the server's prompt; None (turn failed) on error."""
+        from codex_py.mcp.attach import expand_prompt
+        from codex_py.mcp.manager import McpCallError
+        from codex_py.protocol.items import TextPart
+
+        assert self.mcp is not None
+        try:
+            text = await expand_prompt(self.mcp, message.text)
+        except McpCallError as exc:
+            self.sink(TurnFailed(str(exc), "nothing was sent"))
+            return None
+        return UserMessage((TextPart(text), *(p for p in message.content if not isinstance(p, TextPart))))
 
     async def _stop_hook_continues(self, turn_id: str, last_text: str | None, blocks: int) -> bool:
         """Run the Stop hooks; True when one blocked (its reason goes to the model and the turn goes on).

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -86,6 +86,46 @@ class ServerStatus:
         return text
 
 
+@dataclass(slots=True)
+class McpResource:
+    """A resource a server lists; the user attaches it with ``@server:uri``."""
+
+    server: str
+    uri: str
+    name: str
+    description: str = ""
+    mime_type: str = ""
+
+
+@dataclass(slots=True)
+class McpPrompt:
+    """A server's prompt, offered as the slash command ``/mcp__<server>__<prompt>``."""
+
+    server: str
+    name: str
+    description: str = ""
+    arguments: list[tuple[str, bool, str]] = field(default_factory=list)
+    """(name, required, description) of each argument."""
+
+    @property
+    def command(self) -> str:
+        return f"mcp__{self.server}__{self.name}"
+
+
+@dataclass(slots=True)
+class Elicitation:
+    """A server's ``elicitation/create``: a form (``schema``) or, in URL mode, a page to open."""
+
+    server: str
+    message: str
+    schema: dict[str, Any]
+    url: str = ""
+
+
+ElicitAnswer = tuple[str, dict[str, Any] | None]
+"""("accept", content) | ("decline", None) | ("cancel", None)."""
+
+
 class McpCallError(Exception):
     """A tool call produced no result (timeout, transport error, dead or unready server)."""
 
@@ -103,6 +143,8 @@ class _Server:
     task: asyncio.Task[None] | None = None
     session: ClientSession | None = None
     raw_tools: list[Any] = field(default_factory=list)
+    resources: list[McpResource] = field(default_factory=list)
+    prompts: list[McpPrompt] = field(default_factory=list)
     errlog: IO[str] | None = None
     unauthorized: bool = False
     """The HTTP server answered 401 (it needs ``codex-py mcp login`` or a bearer token)."""
@@ -130,6 +172,10 @@ class McpManager:
             self._servers[name] = _Server(cfg, ServerStatus(name, state, cfg.transport, cfg.required))
         self._tools: list[McpTool] | None = None
         self._by_name: dict[str, McpTool] = {}
+        self.on_elicit: Callable[[Elicitation], Awaitable[ElicitAnswer]] | None = None
+        """Shows a server's elicitation to the user (the TUI's form); None: it is answered ``cancel``."""
+        self.on_notice: Callable[[str], None] | None = None
+        """One informational line (an elicitation cancelled because nobody can answer it)."""
         self._closed = False
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -205,6 +251,9 @@ class McpManager:
         self.tools()
         return self._by_name.get(qualified)
 
+    def has_server(self, name: str) -> bool:
+        return name in self._servers
+
     def server_config(self, name: str) -> McpServerConfig:
         return self._servers[name].config
 
@@ -254,6 +303,13 @@ class McpManager:
                 srv.status.state = "ready"
                 srv.status.tools = [t.name for t in srv.raw_tools]
                 srv.status.instructions = getattr(init, "instructions", None) or ""
+                caps = getattr(init, "capabilities", None)
+                with contextlib.suppress(Exception):  # optional: a server without them still serves tools
+                    async with asyncio.timeout(cfg.startup_timeout_sec):
+                        if getattr(caps, "resources", None) is not None:
+                            srv.resources = await _list_resources(srv.status.name, session)
+                        if getattr(caps, "prompts", None) is not None:
+                            srv.prompts = await _list_prompts(srv.status.name, session)
                 self._tools = None
                 srv.settled.set()
                 self._notify(srv)
@@ -339,7 +395,13 @@ class McpManager:
         read, write = streams[0], streams[1]
         info = sdk.types.Implementation(name=CLIENT_NAME, title="codex-py", version=_version())
         session: ClientSession = await stack.enter_async_context(
-            sdk.ClientSession(read, write, client_info=info, logging_callback=_ignore_log)
+            sdk.ClientSession(
+                read,
+                write,
+                client_info=info,
+                logging_callback=_ignore_log,
+                elicitation_callback=self._elicitation_handler(srv.status.name),
+            )
         )
         return session
 
@@ -360,6 +422,82 @@ class McpManager:
             raise PermissionError(f"the OAuth login has expired; run `codex-py mcp login {cfg.id}`")
 
         return make_auth(store, cfg, redirect_handler=login_needed)
+
+    def _elicitation_handler(self, server: str) -> Any:
+        async def handle(context: Any, params: Any) -> Any:
+            from mcp.types import ElicitResult
+
+            schema: Any = getattr(params, "requested_schema", None) or {}
+            if hasattr(schema, "model_dump"):
+                schema = schema.model_dump(by_alias=True, exclude_none=True)
+            message = str(getattr(params, "message", ""))
+            request = Elicitation(server, message, dict(schema), str(getattr(params, "url", "") or ""))
+            if self.on_elicit is None:
+                if self.on_notice is not None:
+                    self.on_notice(
+                        f"MCP server '{server}' asked for input ({request.message[:120]}); "
+                        "cancelled: nobody can answer here"
+                    )
+                return ElicitResult(action="cancel")
+            action, content = await self.on_elicit(request)
+            return ElicitResult(action=action, content=content if action == "accept" else None)  # type: ignore[arg-type]
+
+        return handle
+
+    # --- resources and prompts -----------------------------------------------------------------
+    def resources(self) -> list[McpResource]:
+        """The resources of the servers ready now."""
+        return [r for srv in self._servers.values() if srv.status.state == "ready" for r in srv.resources]
+
+    def prompts(self) -> list[McpPrompt]:
+        return [p for srv in self._servers.values() if srv.status.state == "ready" for p in srv.prompts]
+
+    async def read_resource(self, server: str, uri: str) -> str:
+        """The text of a resource (binary parts as one line each). Raises ``McpCallError``."""
+        srv = self._servers.get(server)
+        if srv is None or srv.session is None:
+            raise McpCallError(f"MCP server '{server}' is not running")
+        try:
+            async with asyncio.timeout(srv.config.tool_timeout_sec):
+                result = await srv.session.read_resource(uri)
+        except TimeoutError:
+            raise McpCallError(f"reading {uri} timed out") from None
+        except Exception as exc:
+            raise McpCallError(_describe(exc)) from None
+        parts = []
+        for item in result.contents:
+            text = getattr(item, "text", None)
+            if text is not None:
+                parts.append(text)
+            else:
+                blob = getattr(item, "blob", "") or ""
+                parts.append(f"[binary {item.mime_type or 'data'}, {len(blob) * 3 // 4:,} bytes not included]")
+        return "\n".join(parts)
+
+    async def get_prompt(self, server: str, name: str, arguments: dict[str, str]) -> str:
+        """The prompt's messages as one text (resources it embeds included). Raises ``McpCallError``."""
+        srv = self._servers.get(server)
+        if srv is None or srv.session is None:
+            raise McpCallError(f"MCP server '{server}' is not running")
+        try:
+            async with asyncio.timeout(srv.config.tool_timeout_sec):
+                result = await srv.session.get_prompt(name, arguments)
+        except TimeoutError:
+            raise McpCallError(f"prompt {name} timed out") from None
+        except Exception as exc:
+            raise McpCallError(_describe(exc)) from None
+        parts = []
+        for message in result.messages:
+            content = message.content
+            text = getattr(content, "text", None)
+            resource = getattr(content, "resource", None)
+            if text is not None:
+                parts.append(text)
+            elif resource is not None and getattr(resource, "text", None) is not None:
+                parts.append(f'<resource uri="{resource.uri}">\n{resource.text}\n</resource>')
+            else:
+                parts.append(f"[{getattr(content, 'type', 'content')} not included]")
+        return "\n\n".join(parts)
 
     def _fail(self, srv: _Server, error: str) -> None:
         if srv.status.state == "failed":
@@ -395,6 +533,33 @@ async def _list_tools(sdk: SimpleNamespace, session: ClientSession) -> list[Any]
         if not cursor:
             break
     return tools
+
+
+async def _list_resources(server: str, session: ClientSession) -> list[McpResource]:
+    out: list[McpResource] = []
+    cursor: str | None = None
+    for _ in range(20):
+        from mcp.types import PaginatedRequestParams
+
+        page = await session.list_resources(params=PaginatedRequestParams(cursor=cursor) if cursor else None)
+        out += [McpResource(server, str(r.uri), r.name, r.description or "", r.mime_type or "") for r in page.resources]
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return out
+
+
+async def _list_prompts(server: str, session: ClientSession) -> list[McpPrompt]:
+    page = await session.list_prompts()
+    return [
+        McpPrompt(
+            server,
+            p.name,
+            p.description or "",
+            [(a.name, bool(a.required), a.description or "") for a in p.arguments or []],
+        )
+        for p in page.prompts
+    ]
 
 
 async def _ignore_log(params: Any) -> None:

@@ -1,0 +1,102 @@
+"""MCP resources (``@server:uri``), prompts (``/mcp__server__prompt key=value``) and elicitation, with the real
+``@modelcontextprotocol/server-everything`` (npm) over stdio; skipped where node/npm cannot install it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codex_py.agent.events import TurnFailed, Warning
+from codex_py.mcp.attach import mentions
+from codex_py.mcp.manager import Elicitation
+from tests.support.fake_provider import FakeProvider
+from tests.support.replies import Call, Reply
+from tests.test_mcp import _exec, _exec_home, everything, mcp_session
+
+__all__ = ["everything"]  # the fixture
+
+
+def ev_overrides(entry: Path) -> list[str]:
+    return ['mcp_servers.ev.command="node"', f"mcp_servers.ev.args={json.dumps([str(entry), 'stdio'])}"]
+
+
+def sent_text(fake: FakeProvider, index: int = 0) -> str:
+    return json.dumps(fake.requests[index].json.get("input") or fake.requests[index].json.get("messages"))
+
+
+async def test_resources_are_listed_and_an_at_mention_attaches_the_text(
+    fake_provider: FakeProvider, tmp_path: Path, everything: Path
+) -> None:
+    fake_provider.script(Reply(text="read it"))
+    session, sink, manager = await mcp_session(fake_provider, tmp_path, "responses", ev_overrides(everything))
+    try:
+        listed = {r.uri for r in manager.resources()}
+        assert any(uri.startswith("demo://resource/static/document/") for uri in listed), listed
+        uri = "demo://resource/dynamic/text/1"  # a templated resource: readable though not listed
+        assert mentions(manager, f"see @ev:{uri}, and mail me@example.com") == [("ev", uri)]
+        await session.run_turn(f"summarise @ev:{uri}. Also @ev:demo://nope/404")
+    finally:
+        await session.aclose()
+    sent = sent_text(fake_provider)
+    assert f'<mcp_resource server=\\"ev\\" uri=\\"{uri}\\">' in sent and "Resource 1" in sent
+    [warning] = [w.message for w in sink.of(Warning)]
+    assert warning.startswith("could not attach @ev:demo://nope/404:")
+
+
+async def test_an_mcp_prompt_is_expanded_into_the_turn(
+    fake_provider: FakeProvider, tmp_path: Path, everything: Path
+) -> None:
+    fake_provider.script(Reply(text="sunny"))
+    session, sink, manager = await mcp_session(fake_provider, tmp_path, "chat", ev_overrides(everything))
+    try:
+        assert {p.command for p in manager.prompts()} >= {"mcp__ev__simple-prompt", "mcp__ev__args-prompt"}
+        await session.run_turn("/mcp__ev__args-prompt")  # city is required
+        await session.run_turn('/mcp__ev__args-prompt city="New York" state=NY')
+    finally:
+        await session.aclose()
+    [failed] = sink.of(TurnFailed)
+    assert failed.message == "/mcp__ev__args-prompt needs city (usage: /mcp__ev__args-prompt city=… [state=…])"
+    assert len(fake_provider.requests) == 1  # the failed one sent nothing
+    sent = sent_text(fake_provider)
+    assert "New York" in sent and "NY" in sent and "/mcp__ev__args-prompt" not in sent
+
+
+def test_exec_cancels_an_elicitation_with_one_line(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, everything: Path
+) -> None:
+    servers = (
+        f'[mcp_servers.ev]\ncommand = "node"\nargs = {json.dumps([str(everything), "stdio"])}\nrequired = true\n'
+        'default_tools_approval_mode = "approve"\n'
+    )
+    _exec_home(isolated_home, fake_provider, servers)
+    fake_provider.script(Reply(tool_calls=[Call("mcp__ev__trigger_elicitation_request", "{}")]), Reply(text="ok"))
+    out = _exec("exec", "--json", "-s", "read-only", "ask me", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    notes = [line for line in out.stdout.splitlines() + out.stderr.splitlines() if "asked for input" in line]
+    assert len(notes) == 1 and "cancelled: nobody can answer here" in notes[0]
+    result = sent_text(fake_provider, 1)
+    assert "cancel" in result
+
+
+async def test_an_elicitation_is_answered_by_the_handler(
+    fake_provider: FakeProvider, tmp_path: Path, everything: Path
+) -> None:
+    fake_provider.script(Reply(tool_calls=[Call("mcp__ev__trigger_elicitation_request", "{}")]), Reply(text="ok"))
+    seen: list[Elicitation] = []
+
+    async def answer(request: Elicitation) -> tuple[str, dict[str, object] | None]:
+        seen.append(request)
+        return "accept", {"name": "Ada Lovelace", "check": True}
+
+    session, _, manager = await mcp_session(
+        fake_provider, tmp_path, "messages", ev_overrides(everything), approval="never", wait=False
+    )
+    manager.on_elicit = answer
+    await manager.wait()
+    try:
+        await session.run_turn("ask me")
+    finally:
+        await session.aclose()
+    [request] = seen
+    assert request.server == "ev" and "name" in request.schema["properties"]
+    assert "Ada Lovelace" in sent_text(fake_provider, 1)
