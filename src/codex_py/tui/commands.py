@@ -57,6 +57,9 @@ async def dispatch(screen: ChatScreen, line: str) -> None:
     """Run ``/name args``; unknown names get a one-line error naming /help."""
     name, _, args = line[1:].strip().partition(" ")
     command = BY_NAME.get(name.lower())
+    if command is None and name.startswith("mcp__"):  # an MCP prompt: the session expands it into the turn
+        screen.send(line.strip())
+        return
     if command is None:
         from codex_py.tui.extensions import run_extension_command
 

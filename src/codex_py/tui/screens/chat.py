@@ -7,7 +7,7 @@ import logging
 import time
 from collections import deque
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from codex_py.agent.events import AgentEvent, ApprovalRequest, ApprovalResult, Decision, TokenUsage
+from codex_py.agent.events import AgentEvent, ApprovalRequest, ApprovalResult, Decision, McpServerUpdate, TokenUsage
 from codex_py.protocol.events import Usage
 from codex_py.protocol.items import ImagePart
 from codex_py.protocol.items import UserMessage as ProtocolUserMessage
@@ -35,6 +35,9 @@ from codex_py.tui.widgets.status_bar import StatusBar, StatusInfo, mcp_text, sho
 from codex_py.tui.widgets.transcript import Transcript
 from codex_py.tui.widgets.user_message import UserMessage
 from codex_py.tui.widgets.working import WorkingIndicator
+
+if TYPE_CHECKING:
+    from codex_py.mcp.manager import Elicitation
 
 INLINE_SHARE = 0.8
 """Inline (``--no-alt-screen``), the app takes at most this share of the terminal's height."""
@@ -99,7 +102,7 @@ class ChatScreen(Screen[None]):
                 turn_started=self._turn_started,
                 turn_ended=self._turn_ended,
                 usage=self._usage,
-                mcp_update=lambda _update: self.refresh_status(),
+                mcp_update=self._mcp_update,
                 turn_completed=self._notify_turn_complete,
             ),
         )
@@ -217,13 +220,42 @@ class ChatScreen(Screen[None]):
         from codex_py.tui.extensions import extension_candidates
 
         builtin = [Candidate("/" + c.name, "/" + c.name, c.description) for c in COMMANDS]
-        return builtin + extension_candidates(self, {c.name for c in COMMANDS})
+        return builtin + extension_candidates(self, {c.name for c in COMMANDS}) + self._mcp_prompt_candidates()
+
+    def _mcp_prompt_candidates(self) -> list[Candidate]:
+        """``/mcp__server__prompt`` for each prompt of the MCP servers ready now (expanded by the session)."""
+        mcp = self.codex.session.mcp if self.codex.session is not None else None
+        if mcp is None:
+            return []
+        return [Candidate("/" + p.command, "/" + p.command, p.description or "MCP prompt") for p in mcp.prompts()]
 
     def _file_candidates(self) -> list[str]:
         if self._files is None:
             self._files = []
             self._scan_files()
+        mcp = self.codex.session.mcp if self.codex.session is not None else None
+        if mcp is not None:  # @server:uri attaches an MCP resource
+            return self._files + [f"{r.server}:{r.uri}" for r in mcp.resources()]
         return self._files
+
+    def _mcp_update(self, update: McpServerUpdate) -> None:
+        self.refresh_status()
+        mcp = self.codex.session.mcp if self.codex.session is not None else None
+        if mcp is not None and mcp.on_elicit is None:
+            mcp.on_elicit = self.ask_elicitation
+
+    async def ask_elicitation(self, request: Elicitation) -> tuple[str, dict[str, Any] | None]:
+        """A server's elicitation as a form (tui/screens/elicitation.py); Esc answers cancel."""
+        from codex_py.tui.screens.elicitation import ElicitationScreen
+
+        answer: asyncio.Future[tuple[str, dict[str, Any] | None]] = asyncio.get_running_loop().create_future()
+
+        def done(result: tuple[str, dict[str, Any] | None] | None) -> None:
+            if not answer.done():
+                answer.set_result(result or ("cancel", None))
+
+        self.app.push_screen(ElicitationScreen(request.server, request.message, request.schema, request.url), done)
+        return await answer
 
     @work(thread=True, exit_on_error=False)
     def _scan_files(self) -> None:
