@@ -175,6 +175,17 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     fake: FakeProvider
 
+    def server_activate(self) -> None:
+        # A non-blocking listener: when a client connects and resets before accept(), the selector has already
+        # said "readable" and a blocking accept() would wait forever, so close() (shutdown) would hang too.
+        super().server_activate()
+        self.socket.setblocking(False)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = self.socket.accept()  # BlockingIOError (an OSError) when the client is gone: skipped
+        conn.setblocking(True)
+        return conn, address
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that resets or drops its connection is normal here; anything else is a bug worth printing."""
         if not isinstance(sys.exc_info()[1], OSError):
