@@ -171,28 +171,25 @@ def set_tool_approval(server: str, tool: str, mode: str) -> None:
         raise ConfigError(f"not saved: cannot write {path}: {exc.strerror}", "approved for this session only") from exc
 
 
-def _servers(cli: CliOverrides) -> dict[str, McpServerConfig]:
-    global _config_cli
-    _config_cli = cli
-    return load_config(cli).mcp_servers
+def _servers(cli: CliOverrides) -> tuple[dict[str, McpServerConfig], dict[str, str]]:
+    """The configured servers and each one's auth status (Codex's ``auth_status`` values)."""
+    config = load_config(cli)
+    auth: dict[str, str] = {}
+    for name, server in config.mcp_servers.items():
+        if server.transport == "stdio":
+            auth[name] = "unsupported"
+        elif server.bearer_token_env_var:
+            auth[name] = "bearer_token"
+        else:
+            from codex_py.login.store import StoreError, open_store
+            from codex_py.mcp.oauth import stored
 
-
-_config_cli: CliOverrides | None = None
-
-
-def _auth(server: McpServerConfig) -> str:
-    if server.transport == "stdio":
-        return "unsupported"
-    if server.bearer_token_env_var:
-        return "bearer_token"
-    from codex_py.login.store import StoreError, open_store
-    from codex_py.mcp.oauth import stored
-
-    try:
-        found = stored(open_store(load_config(_config_cli or CliOverrides())), server)
-    except (StoreError, ConfigError):
-        found = None
-    return "o_auth" if found else "not_logged_in"
+            try:
+                found = stored(open_store(config), server)
+            except StoreError:
+                found = None
+            auth[name] = "o_auth" if found else "not_logged_in"
+    return config.mcp_servers, auth
 
 
 _AUTH_TEXT = {
@@ -203,7 +200,7 @@ _AUTH_TEXT = {
 }
 
 
-def _entry(server: McpServerConfig) -> dict[str, Any]:
+def _entry(server: McpServerConfig, auth: str) -> dict[str, Any]:
     transport: dict[str, Any]
     if server.transport == "stdio":
         transport = {
@@ -229,14 +226,14 @@ def _entry(server: McpServerConfig) -> dict[str, Any]:
         "transport": transport,
         "startup_timeout_sec": server.startup_timeout_sec,
         "tool_timeout_sec": server.tool_timeout_sec,
-        "auth_status": _auth(server),
+        "auth_status": auth,
     }
 
 
 def list_servers(cli: CliOverrides, *, as_json: bool = False) -> int:
-    servers = _servers(cli)
+    servers, auth = _servers(cli)
     if as_json:
-        print(json.dumps([_entry(s) for s in servers.values()], indent=2))
+        print(json.dumps([_entry(s, auth[s.id]) for s in servers.values()], indent=2))
         return 0
     if not servers:
         print("No MCP servers configured yet. Try `codex-py mcp add my-tool -- my-command`.")
@@ -252,7 +249,7 @@ def list_servers(cli: CliOverrides, *, as_json: bool = False) -> int:
                 ", ".join(f"{k}=*****" for k in s.env) or "-",
                 s.cwd or "-",
                 "enabled" if s.enabled else "disabled",
-                _AUTH_TEXT[_auth(s)],
+                _AUTH_TEXT[auth[s.id]],
             ]
             for s in stdio
         ]
@@ -261,7 +258,7 @@ def list_servers(cli: CliOverrides, *, as_json: bool = False) -> int:
         if stdio:
             print()
         rows = [
-            [s.id, s.url, s.bearer_token_env_var or "-", "enabled" if s.enabled else "disabled", _AUTH_TEXT[_auth(s)]]
+            [s.id, s.url, s.bearer_token_env_var or "-", "enabled" if s.enabled else "disabled", _AUTH_TEXT[auth[s.id]]]
             for s in http
         ]
         _table(["Name", "Url", "Bearer Token Env Var", "Status", "Auth"], rows)
@@ -269,12 +266,12 @@ def list_servers(cli: CliOverrides, *, as_json: bool = False) -> int:
 
 
 def get(cli: CliOverrides, name: str, *, as_json: bool = False) -> int:
-    servers = _servers(cli)
+    servers, auth = _servers(cli)
     if name not in servers:
         raise UsageError(f"No MCP server named '{name}' found.", "see `codex-py mcp list`")
     server = servers[name]
     if as_json:
-        print(json.dumps(_entry(server), indent=2))
+        print(json.dumps(_entry(server, auth[name]), indent=2))
         return 0
     if not server.enabled:
         print(f"{name} (disabled)")

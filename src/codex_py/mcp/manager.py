@@ -454,16 +454,7 @@ class McpManager:
 
     async def read_resource(self, server: str, uri: str) -> str:
         """The text of a resource (binary parts as one line each). Raises ``McpCallError``."""
-        srv = self._servers.get(server)
-        if srv is None or srv.session is None:
-            raise McpCallError(f"MCP server '{server}' is not running")
-        try:
-            async with asyncio.timeout(srv.config.tool_timeout_sec):
-                result = await srv.session.read_resource(uri)
-        except TimeoutError:
-            raise McpCallError(f"reading {uri} timed out") from None
-        except Exception as exc:
-            raise McpCallError(_describe(exc)) from None
+        result = await self._request(server, f"reading {uri}", lambda s: s.read_resource(uri))
         parts = []
         for item in result.contents:
             text = getattr(item, "text", None)
@@ -476,16 +467,7 @@ class McpManager:
 
     async def get_prompt(self, server: str, name: str, arguments: dict[str, str]) -> str:
         """The prompt's messages as one text (resources it embeds included). Raises ``McpCallError``."""
-        srv = self._servers.get(server)
-        if srv is None or srv.session is None:
-            raise McpCallError(f"MCP server '{server}' is not running")
-        try:
-            async with asyncio.timeout(srv.config.tool_timeout_sec):
-                result = await srv.session.get_prompt(name, arguments)
-        except TimeoutError:
-            raise McpCallError(f"prompt {name} timed out") from None
-        except Exception as exc:
-            raise McpCallError(_describe(exc)) from None
+        result = await self._request(server, f"prompt {name}", lambda s: s.get_prompt(name, arguments))
         parts = []
         for message in result.messages:
             content = message.content
@@ -498,6 +480,19 @@ class McpManager:
             else:
                 parts.append(f"[{getattr(content, 'type', 'content')} not included]")
         return "\n\n".join(parts)
+
+    async def _request(self, server: str, what: str, send: Callable[[ClientSession], Awaitable[Any]]) -> Any:
+        """One request to a ready server, bounded by its ``tool_timeout_sec``; failures as ``McpCallError``."""
+        srv = self._servers.get(server)
+        if srv is None or srv.session is None:
+            raise McpCallError(f"MCP server '{server}' is not running")
+        try:
+            async with asyncio.timeout(srv.config.tool_timeout_sec):
+                return await send(srv.session)
+        except TimeoutError:
+            raise McpCallError(f"{what} timed out") from None
+        except Exception as exc:
+            raise McpCallError(_describe(exc)) from None
 
     def _fail(self, srv: _Server, error: str) -> None:
         if srv.status.state == "failed":
