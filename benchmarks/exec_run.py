@@ -124,23 +124,44 @@ def first_char_latency_ms(setup: ExecSetup, m: Measured) -> float:
     return (m.first_out_at - setup.fake.first_text_at[-1]) * 1000
 
 
+CODEX_RATIO_TARGET = 0.8
+"""Issue 17: exec one-shot wall time at most 0.8x Codex CLI's native binary, runs interleaved."""
+
+
 def run(options: Options) -> list[Row]:
-    """Exec one-shot wall/RSS (plain reply) and first-character latency (paced reply), interleaved."""
+    """Exec one-shot wall/RSS (plain reply) and first-character latency (paced reply), interleaved; with
+    Codex CLI installed, its one-shot runs alternate with codex-py's against the same fake (an A/B run:
+    both see the same machine load) and the ratio row holds each pair's ratio."""
+    from benchmarks.peers import _once, codex_command, find_peer
+
     walls: list[float] = []
     rss: list[float] = []
     launch_to_first: list[float] = []
     first_char: list[float] = []
+    codex_walls: list[float] = []
+    codex_exe = find_peer("codex")
     with exec_setup() as setup:
+        codex_argv, codex_env = codex_command(codex_exe, setup.fake, setup.home.parent) if codex_exe else ([], {})
+
+        def codex_once() -> float:
+            return _once(codex_argv, codex_env, setup.workdir, ANSWER).wall_s * 1000
+
         setup.run_once()  # warm-up
-        for _ in range(options.repeat):
+        if codex_exe:
+            codex_once()
+        for i in range(options.repeat):
+            if codex_exe and i % 2:  # alternate who goes first
+                codex_walls.append(codex_once())
             m = setup.run_once()
             walls.append(m.wall_s * 1000)
+            if codex_exe and not i % 2:
+                codex_walls.append(codex_once())
             rss.append(setup.run_once(rss=True).rss_mb or 0.0)
             assert m.first_out_at is not None
             launch_to_first.append((m.first_out_at - m.started_at) * 1000)
             paced = setup.run_once(FIRST_CHAR_REPLY)
             first_char.append(first_char_latency_ms(setup, paced))
-    return [
+    rows = [
         measured(SECTION, "codex-py exec one-shot", walls, "ms", note="wall, loopback fake, Responses wire"),
         measured(SECTION, "codex-py exec peak RSS", rss, "MB", target="< 80 MB", ok=median(rss) < 80),
         measured(SECTION, "exec launch -> first char", launch_to_first, "ms"),
@@ -153,3 +174,14 @@ def run(options: Options) -> list[Row]:
             ok=median(first_char) <= 20,
         ),
     ]
+    name = "exec one-shot / codex (interleaved A/B)"
+    target = f"<= {CODEX_RATIO_TARGET:.2f}"
+    if not codex_walls:
+        rows[0].note += "; no A/B ratio: Codex CLI is not installed (docs/benchmarks.md, Peers)"
+        return rows
+    ratio = median(walls) / median(codex_walls)
+    note = f"codex {median(codex_walls):.0f} ms ({codex_exe}); ratio of the medians {ratio:.2f}"
+    pairs = [ours / theirs for ours, theirs in zip(walls, codex_walls, strict=True)]
+    ok = median(pairs) <= CODEX_RATIO_TARGET
+    rows.append(measured(SECTION, name, pairs, "x", target=target, ok=ok, note=note))
+    return rows
