@@ -223,9 +223,9 @@ class McpServerConfig:
     tools: dict[str, McpToolConfig] = field(default_factory=dict)
     """Per-tool settings, ``[mcp_servers.NAME.tools.TOOL]``."""
     scopes: list[str] = field(default_factory=list)
-    """OAuth scopes for ``codex-py mcp login`` (accepted; OAuth login is not built yet)."""
+    """OAuth scopes for ``codex-py mcp login`` (win over the server's discovered scopes; ``--scopes`` wins over them)."""
     oauth_resource: str = ""
-    """RFC 8707 resource for OAuth (accepted; OAuth login is not built yet)."""
+    """RFC 8707 ``resource`` sent by ``codex-py mcp login`` and its refreshes (default: the server's URL)."""
     name: str = ""
     """Legacy display name (accepted and ignored, as Codex does)."""
     id: str = ""
