@@ -8,13 +8,14 @@ and a fresh :class:`Decoder` per attempt); everything else lives here, once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import random
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
 
@@ -25,6 +26,9 @@ from codex_py.protocol.request import ModelRequest
 from codex_py.protocol.types import ErrorKind
 from codex_py.providers._errors import error_from_response, transport_error, with_context
 from codex_py.providers._sse import MAX_EVENT_BYTES, StreamLimitError, iter_sse_data
+
+if TYPE_CHECKING:
+    import ssl
 
 Backend = Literal["api", "chatgpt"]
 
@@ -87,6 +91,14 @@ def backoff_delay(attempt: int, base_s: float = BACKOFF_BASE_S) -> float:
 def rate_limit_snapshot(headers: httpx.Headers) -> dict[str, str]:
     """The rate-limit headers of a response (OpenAI, Anthropic, ChatGPT backend)."""
     return {k: v for k, v in headers.items() if k.startswith(_RATE_PREFIXES)}
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context every client of this process shares: httpx's default (certifi's CA
+    bundle, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``). Loading the bundle takes ~15 ms; it happens once,
+    not for each client (a new session, a /model switch, a /models listing)."""
+    return httpx.create_ssl_context()
 
 
 def build_static_headers(
@@ -195,7 +207,7 @@ class HttpModelClient:
             limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=120.0),
             follow_redirects=False,
             # no TLS on plain http (local servers, tests): skip loading the CA bundle (~18 ms at start-up)
-            verify=not self.url.startswith("http://"),
+            verify=False if self.url.startswith("http://") else tls_context(),
         )
 
     async def aclose(self) -> None:

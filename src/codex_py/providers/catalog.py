@@ -112,7 +112,7 @@ async def list_models(provider: ProviderInfo, auth: httpx.Auth | None, base_url:
     backend and OpenAI-compatible shapes), sorted. Raises ``httpx.HTTPError`` on failure."""
     import httpx
 
-    from codex_py.providers._http import build_static_headers
+    from codex_py.providers._http import build_static_headers, tls_context
 
     headers = build_static_headers(provider, auth, None)
     headers["accept"] = "application/json"
@@ -121,7 +121,8 @@ async def list_models(provider: ProviderInfo, auth: httpx.Auth | None, base_url:
         headers["anthropic-version"] = "2023-06-01"
         params.setdefault("limit", "1000")
     url = (base_url or provider.base_url).rstrip("/") + "/models"
-    async with httpx.AsyncClient(auth=auth, headers=headers, timeout=30.0) as client:
+    verify = False if url.startswith("http://") else tls_context()
+    async with httpx.AsyncClient(auth=auth, headers=headers, timeout=30.0, verify=verify) as client:
         response = await client.get(url, params=params)
         response.raise_for_status()
         body: Any = response.json()
