@@ -100,3 +100,18 @@ async def test_an_elicitation_is_answered_by_the_handler(
     [request] = seen
     assert request.server == "ev" and "name" in request.schema["properties"]
     assert "Ada Lovelace" in sent_text(fake_provider, 1)
+
+
+def test_exec_attaches_a_resource_and_expands_a_prompt_of_a_server_still_starting(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, everything: Path
+) -> None:
+    """exec starts servers that are not ``required`` only after the first request: a mention waits for its server."""
+    servers = f'[mcp_servers.ev]\ncommand = "node"\nargs = {json.dumps([str(everything), "stdio"])}\n'
+    _exec_home(isolated_home, fake_provider, servers)
+    fake_provider.script(Reply(text="one"), Reply(text="two"))
+    out = _exec("exec", "-s", "read-only", "summarise @ev:demo://resource/dynamic/text/2", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Resource 2" in sent_text(fake_provider, 0)
+    out = _exec("exec", "-s", "read-only", "/mcp__ev__args-prompt city=Lyon", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Lyon" in sent_text(fake_provider, 1)

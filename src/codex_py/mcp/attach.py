@@ -26,7 +26,9 @@ async def resource_blocks(manager: McpManager, text: str) -> tuple[list[str], li
     """The attached resources as text blocks for the model, and one warning per resource that failed."""
     blocks: list[str] = []
     warnings: list[str] = []
-    for server, uri in mentions(manager, text):
+    found = mentions(manager, text)
+    await _settled(manager, {server for server, _ in found})
+    for server, uri in found:
         try:
             body = await manager.read_resource(server, uri)
         except McpCallError as exc:
@@ -34,6 +36,13 @@ async def resource_blocks(manager: McpManager, text: str) -> tuple[list[str], li
             continue
         blocks.append(f'<mcp_resource server="{server}" uri="{uri}">\n{body}\n</mcp_resource>')
     return blocks, warnings
+
+
+async def _settled(manager: McpManager, servers: set[str]) -> None:
+    """Start (if exec has not yet) and wait until ``servers`` are ready or failed (bounded by startup timeouts)."""
+    if servers:
+        manager.start()
+        await manager.wait(sorted(servers))
 
 
 def find_prompt(manager: McpManager, command: str) -> McpPrompt | None:
@@ -50,6 +59,9 @@ async def expand_prompt(manager: McpManager, line: str) -> str:
     """The text of ``/mcp__server__prompt key=value ...``; raises ``McpCallError`` with a one-line cause."""
     head, _, rest = line.strip().partition(" ")
     prompt = find_prompt(manager, head.lstrip("/"))
+    if prompt is None:  # its server may still be starting (exec starts servers late): wait for it
+        await _settled(manager, {s for s in manager.server_names() if head.startswith(f"/mcp__{s}__")})
+        prompt = find_prompt(manager, head.lstrip("/"))
     if prompt is None:
         raise McpCallError(f"no MCP prompt {head} (see /mcp: the server may still be starting)")
     try:

@@ -254,6 +254,9 @@ class McpManager:
     def has_server(self, name: str) -> bool:
         return name in self._servers
 
+    def server_names(self) -> list[str]:
+        return list(self._servers)
+
     def server_config(self, name: str) -> McpServerConfig:
         return self._servers[name].config
 
