@@ -38,12 +38,12 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, ttl: int) -> None:
+    def __init__(self, ttl: int, refresh_delay: float = 0.0) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = f"{self.base}/mcp"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.mcp_oauth_server", str(self.port), str(ttl)],
+            [sys.executable, "-m", "tests.support.mcp_oauth_server", str(self.port), str(ttl), str(refresh_delay)],
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -69,7 +69,7 @@ class Server:
 
 @pytest.fixture
 def server(request: pytest.FixtureRequest) -> Iterator[Server]:
-    srv = Server(getattr(request, "param", 3600))
+    srv = Server(*getattr(request, "param", (3600,)))
     yield srv
     srv.close()
 
@@ -210,6 +210,14 @@ async def test_a_token_about_to_expire_is_refreshed_and_the_rotated_one_stored(
     state, _ = await call_whoami()  # the rotated refresh token works again (the old one is gone)
     assert state == "ready" and server.stats()["refreshed"] == 2
 
+    path = isolated_home / "credentials.json"  # a login the server no longer knows (revoked, server reset)
+    [current] = records(isolated_home).values()
+    path.write_text(path.read_text().replace(current["refresh_token"], "mcp-rt-gone").replace("mcp-at-", "mcp-at-x"))
+    age(isolated_home, 10)
+    state, _ = await call_whoami()
+    assert state == "failed to start: the OAuth login has expired; run `codex-py mcp login notes`"
+    assert server.stats()["authorized"] == 1, "no new authorization is started from a session"
+
 
 async def test_configured_scopes_and_resource_are_asked_for(isolated_home: Path, server: Server) -> None:
     write_config(isolated_home, server, 'scopes = ["mcp:tools", "extra"]\noauth_resource = "urn:notes"\n')
@@ -227,3 +235,20 @@ def test_login_is_only_for_http_servers(isolated_home: Path, server: Server) -> 
     assert out.stderr.splitlines()[0] == "error: OAuth login is only supported for streamable HTTP servers."
     missing = run("mcp", "login", "nope")
     assert missing.returncode == 2 and "No MCP server named 'nope' found." in missing.stderr
+
+
+@pytest.mark.parametrize("server", [(3600, 1.0)], indirect=True)  # each refresh takes a second at the server
+async def test_two_processes_refresh_once_under_the_store_lock(isolated_home: Path, server: Server) -> None:
+    """Refresh tokens rotate: without the cross-process lock both would refresh and one would be locked out."""
+    write_config(isolated_home, server)
+    code, printed = login("notes")
+    assert code == 0, printed
+    age(isolated_home, 10)
+    script = "import asyncio\nfrom tests.test_mcp_oauth import call_whoami\nprint(asyncio.run(call_whoami())[0])"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT, env=env(), stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    states = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert states == ["ready", "ready"]
+    assert server.stats()["refreshed"] == 1

@@ -1,11 +1,12 @@
 """A streamable-HTTP MCP server that requires OAuth, with its own authorization server (the SDK's).
 
-Run ``python -m tests.support.mcp_oauth_server PORT [ACCESS_TTL]``; it prints ``ready`` when serving
+Run ``python -m tests.support.mcp_oauth_server PORT [ACCESS_TTL [REFRESH_DELAY]]``; it prints ``ready`` when serving
 ``http://127.0.0.1:PORT/mcp``. Everything OAuth is the official ``mcp`` SDK's server side (protected
 resource metadata, authorization server metadata, dynamic client registration, ``/authorize`` with PKCE,
 ``/token``, bearer checks with ``WWW-Authenticate``); only the storage is here, in memory, with
 consent given at once (``/authorize`` redirects straight back, as a browser would after "Allow").
-Refresh tokens rotate and a used one is refused. One tool, ``whoami``, answers with the client id of
+Refresh tokens rotate and a used one is refused; a refresh also ends the client's older access tokens.
+One tool, ``whoami``, answers with the client id of
 the token it was called with; ``/stats`` (no auth) reports what the server saw, as JSON.
 """
 
@@ -16,6 +17,7 @@ import sys
 import time
 from typing import Any
 
+import anyio
 from mcp.server.auth.provider import (
     AccessToken,
     AuthorizationCode,
@@ -33,8 +35,9 @@ SCOPE = "mcp:tools"
 
 
 class Provider:
-    def __init__(self, access_ttl: int) -> None:
+    def __init__(self, access_ttl: int, refresh_delay: float = 0.0) -> None:
         self.access_ttl = access_ttl
+        self.refresh_delay = refresh_delay
         self.clients: dict[str, OAuthClientInformationFull] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.access: dict[str, AccessToken] = {}
@@ -101,6 +104,10 @@ class Provider:
         self, client: OAuthClientInformationFull, refresh_token: RefreshToken, scopes: list[str]
     ) -> OAuthToken:
         del self.refresh[refresh_token.token]  # rotation: a used refresh token is gone
+        for old in [k for k, v in self.access.items() if v.client_id == client.client_id]:
+            del self.access[old]  # and so are the access tokens it replaces
+        if self.refresh_delay:
+            await anyio.sleep(self.refresh_delay)  # widens the window for racing clients
         self.stats["refreshed"] += 1
         return self._issue(client.client_id or "", scopes or refresh_token.scopes, refresh_token.resource)
 
@@ -115,9 +122,9 @@ class Provider:
         self.refresh.pop(token.token, None)
 
 
-def build(port: int, access_ttl: int) -> Any:
+def build(port: int, access_ttl: int, refresh_delay: float = 0.0) -> Any:
     base = f"http://127.0.0.1:{port}"
-    provider = Provider(access_ttl)
+    provider = Provider(access_ttl, refresh_delay)
     server = MCPServer(
         "secure-notes",
         auth_server_provider=provider,
@@ -153,7 +160,8 @@ def main() -> None:
 
     port = int(sys.argv[1])
     ttl = int(sys.argv[2]) if len(sys.argv) > 2 else 3600
-    config = uvicorn.Config(build(port, ttl), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    delay = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    config = uvicorn.Config(build(port, ttl, delay), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     config.callback_notify = None
     print("ready", flush=True)

@@ -424,7 +424,10 @@ class McpManager:
         async def login_needed(url: str) -> None:
             raise PermissionError(f"the OAuth login has expired; run `codex-py mcp login {cfg.id}`")
 
-        return make_auth(store, cfg, redirect_handler=login_needed)
+        async def no_callback() -> Any:
+            raise PermissionError(f"the OAuth login has expired; run `codex-py mcp login {cfg.id}`")
+
+        return make_auth(store, cfg, redirect_handler=login_needed, callback_handler=no_callback)
 
     def _elicitation_handler(self, server: str) -> Any:
         async def handle(context: Any, params: Any) -> Any:
