@@ -252,3 +252,16 @@ async def test_two_processes_refresh_once_under_the_store_lock(isolated_home: Pa
     states = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert states == ["ready", "ready"]
     assert server.stats()["refreshed"] == 1
+
+
+def test_add_detects_oauth_support(isolated_home: Path, server: Server) -> None:
+    out = run("mcp", "add", "notes", "--url", server.url)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "Added global MCP server 'notes'.",
+        "Detected OAuth support. Run `codex-py mcp login notes` to log in.",  # no terminal: no browser flow
+    ]
+    plain = run("mcp", "add", "plain", "--url", "http://127.0.0.1:9/mcp")  # nothing listens there
+    assert plain.stdout.splitlines()[-1] == (
+        "MCP server may or may not require login. Run `codex-py mcp login plain` to login."
+    )

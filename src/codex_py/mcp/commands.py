@@ -80,7 +80,15 @@ def add(
     path.write_text(tomlkit.dumps(doc), encoding="utf-8")
     print(f"Added global MCP server '{name}'.")
     if url and not bearer_token_env_var:
-        print(f"MCP server may or may not require login. Run `codex-py mcp login {name}` to login.")
+        from codex_py.mcp.oauth import supports_oauth
+
+        if not supports_oauth(url):
+            print(f"MCP server may or may not require login. Run `codex-py mcp login {name}` to login.")
+        elif sys.stdin.isatty() and sys.stdout.isatty():
+            print("Detected OAuth support. Starting OAuth flow…", flush=True)
+            return login(CliOverrides(), name)
+        else:
+            print(f"Detected OAuth support. Run `codex-py mcp login {name}` to log in.")
     return 0
 
 

@@ -15,6 +15,7 @@ already; the servers rotate refresh tokens). Nothing here imports the SDK at mod
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -216,6 +217,33 @@ async def _refresh_if_due(provider: Any, storage: _Storage, cfg: McpServerConfig
 def _due(record: dict[str, Any]) -> bool:
     expires = record.get("expires_at")
     return isinstance(expires, int | float) and expires - REFRESH_SKEW_S <= time.time()
+
+
+def supports_oauth(url: str, headers: dict[str, str] | None = None) -> bool:
+    """Whether the server publishes OAuth metadata (RFC 9728 protected resource, else RFC 8414 at its origin),
+    as Codex probes after ``mcp add``: GET with a 5 s timeout; any failure means "unknown" (False)."""
+    import httpx
+
+    parts = httpx.URL(url)
+    origin = f"{parts.scheme}://{parts.netloc.decode()}"
+    path = parts.path.rstrip("/")
+    candidates = [
+        (f"{origin}/.well-known/oauth-protected-resource{path}", "authorization_servers"),
+        (f"{origin}/.well-known/oauth-authorization-server{path}", "authorization_endpoint"),
+        (f"{origin}/.well-known/oauth-authorization-server", "authorization_endpoint"),
+    ]
+    try:
+        with httpx.Client(timeout=5.0, headers={"MCP-Protocol-Version": "2025-06-18", **(headers or {})}) as client:
+            for candidate, key in candidates:
+                response = client.get(candidate)
+                if response.status_code == 200:
+                    with contextlib.suppress(ValueError):
+                        body = response.json()
+                        if isinstance(body, dict) and body.get(key):
+                            return True
+    except httpx.HTTPError:
+        return False
+    return False
 
 
 # --- the commands ---------------------------------------------------------------------------------
