@@ -268,6 +268,12 @@ class ToolRunner:
                 network_access=True,
                 hidden_env=policy.hidden_env,
             )
+        import asyncio
+
+        from codex_py.sandbox.safe_commands import hardened_command
+
+        # a known-safe git command runs with the repository's configured programs turned off
+        run_argv = await asyncio.to_thread(hardened_command, argv, workdir)
         self.sink(CommandBegin(call.call_id, argv, str(workdir), approval))
         sink = self.sink
         call_id = call.call_id
