@@ -279,7 +279,7 @@ class ToolRunner:
         call_id = call.call_id
         try:
             result = await run_command(
-                argv,
+                run_argv,
                 cwd=workdir,
                 timeout_ms=timeout_ms,
                 policy=policy,
