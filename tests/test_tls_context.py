@@ -136,3 +136,29 @@ def test_https_clients_share_one_context_that_still_verifies(tmp_path: Path) -> 
         assert untrusted["texts"] == ["", ""] and len(untrusted["errors"]) == 2, untrusted
     finally:
         server.close()
+
+
+def test_exec_on_an_https_provider(tmp_path: Path, isolated_home: Path) -> None:
+    """exec streams over real TLS with the shared context; a certificate it cannot verify ends the run with
+    one error line (exit 1), never an answer."""
+    cert, key = _certificate(tmp_path)
+    server = TlsSseServer(cert, key, "exec over TLS")
+    try:
+        (isolated_home / "config.toml").write_text(
+            'model = "gpt-fake"\nmodel_provider = "tls"\n[model_providers.tls]\nname = "TLS"\n'
+            f'base_url = "https://127.0.0.1:{server.port}/v1"\nwire_api = "responses"\nrequest_max_retries = 0\n'
+        )
+        work = tmp_path / "work"
+        (work / ".git").mkdir(parents=True)
+        argv = [sys.executable, "-m", "codex_py", "exec", "-s", "danger-full-access", "-a", "never", "hi"]
+        environ = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        out = subprocess.run(
+            argv, capture_output=True, text=True, cwd=work, env=environ | {"SSL_CERT_FILE": str(cert)}, timeout=60
+        )
+        assert out.returncode == 0, out.stderr
+        assert "exec over TLS" in out.stdout
+        out = subprocess.run(argv, capture_output=True, text=True, cwd=work, env=environ, timeout=60)
+        assert out.returncode == 1 and "exec over TLS" not in out.stdout, out.stderr
+        assert "certificate verify failed" in out.stderr and "Traceback" not in out.stderr, out.stderr
+    finally:
+        server.close()
