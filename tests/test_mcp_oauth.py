@@ -109,9 +109,9 @@ def login(name: str) -> tuple[int, str]:
     return proc.returncode, "".join(shown) + out + err
 
 
-def write_config(home: Path, server: Server, extra: str = "") -> None:
+def write_config(home: Path, server: Server, extra: str = "", top: str = "") -> None:
     (home / "config.toml").write_text(
-        f'# my servers\n[mcp_servers.notes]\nurl = "{server.url}"\n{extra}\n'
+        f'# my servers\n{top}[mcp_servers.notes]\nurl = "{server.url}"\n{extra}\n'
         '[mcp_servers.time]\ncommand = "mcp-server-time"\n'
     )
 
@@ -220,9 +220,12 @@ async def test_a_token_about_to_expire_is_refreshed_and_the_rotated_one_stored(
 
 
 async def test_configured_scopes_and_resource_are_asked_for(isolated_home: Path, server: Server) -> None:
-    write_config(isolated_home, server, 'scopes = ["mcp:tools", "extra"]\noauth_resource = "urn:notes"\n')
+    port = _free_port()
+    scopes = 'scopes = ["mcp:tools", "extra"]\noauth_resource = "urn:notes"\n'
+    write_config(isolated_home, server, scopes, top=f"mcp_oauth_callback_port = {port}\n")
     code, printed = login("notes")
     assert code == 0, printed
+    assert f"redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback" in printed
     stats = server.stats()
     assert stats["scopes"] == [["mcp:tools", "extra"]]  # not only the discovered mcp:tools
     assert stats["resources"] == ["urn:notes"]

@@ -223,7 +223,7 @@ class McpServerConfig:
     tools: dict[str, McpToolConfig] = field(default_factory=dict)
     """Per-tool settings, ``[mcp_servers.NAME.tools.TOOL]``."""
     scopes: list[str] = field(default_factory=list)
-    """OAuth scopes for ``codex-py mcp login`` (win over the server's discovered scopes; ``--scopes`` wins over them)."""
+    """OAuth scopes for ``codex-py mcp login`` (preferred to discovered ones; ``--scopes`` wins)."""
     oauth_resource: str = ""
     """RFC 8707 ``resource`` sent by ``codex-py mcp login`` and its refreshes (default: the server's URL)."""
     name: str = ""
@@ -263,6 +263,8 @@ class Config:
     sandbox_workspace_write: SandboxWorkspaceWrite = field(default_factory=SandboxWorkspaceWrite)
     credentials_store: CredentialsStore = "auto"
     """Where logins are kept: the OS keyring, a 0600 file, or auto (keyring when it works)."""
+    mcp_oauth_callback_port: int | None = None
+    """Port on 127.0.0.1 for the redirect of ``codex-py mcp login`` (default: any free port)."""
     chatgpt_base_url: str = "https://chatgpt.com/backend-api/codex"
     """Where requests go when signed in with ChatGPT."""
     oauth: OAuthConfig = field(default_factory=OAuthConfig)

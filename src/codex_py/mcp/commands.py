@@ -92,7 +92,7 @@ def add(
     return 0
 
 
-def _http_server(cli: CliOverrides, name: str) -> tuple[McpServerConfig, Any]:
+def _http_server(cli: CliOverrides, name: str) -> tuple[McpServerConfig, Any, int | None]:
     from codex_py.login.store import open_store
 
     config = load_config(cli)
@@ -101,7 +101,7 @@ def _http_server(cli: CliOverrides, name: str) -> tuple[McpServerConfig, Any]:
         raise UsageError(f"No MCP server named '{name}' found.", "see `codex-py mcp list`")
     if server.transport == "stdio":
         raise UsageError("OAuth login is only supported for streamable HTTP servers.", f"`{name}` runs a command")
-    return server, open_store(config)
+    return server, open_store(config), config.mcp_oauth_callback_port
 
 
 def login(cli: CliOverrides, name: str, *, scopes: str | None = None) -> int:
@@ -110,14 +110,14 @@ def login(cli: CliOverrides, name: str, *, scopes: str | None = None) -> int:
 
     from codex_py.mcp.oauth import login as oauth_login
 
-    server, store = _http_server(cli, name)
+    server, store, port = _http_server(cli, name)
     if server.bearer_token_env_var:
         raise UsageError(
             f"MCP server '{name}' uses a bearer token from ${server.bearer_token_env_var}",
             f"remove bearer_token_env_var from [mcp_servers.{name}] to log in with OAuth instead",
         )
     chosen = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else None
-    asyncio.run(oauth_login(server, store, scopes=chosen))
+    asyncio.run(oauth_login(server, store, scopes=chosen, port=port))
     print(f"Successfully logged in to MCP server '{name}'.")
     return 0
 
@@ -126,7 +126,7 @@ def logout(cli: CliOverrides, name: str) -> int:
     """``codex-py mcp logout NAME``: remove the stored OAuth tokens (and the registered client)."""
     from codex_py.mcp.oauth import record_key
 
-    server, store = _http_server(cli, name)
+    server, store, _ = _http_server(cli, name)
     if store.delete(record_key(name, server.url)):
         print(f"Removed OAuth credentials for '{name}'.")
     else:

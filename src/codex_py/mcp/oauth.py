@@ -247,7 +247,9 @@ def supports_oauth(url: str, headers: dict[str, str] | None = None) -> bool:
 
 
 # --- the commands ---------------------------------------------------------------------------------
-async def login(cfg: McpServerConfig, store: CredentialStore, *, scopes: list[str] | None = None) -> None:
+async def login(
+    cfg: McpServerConfig, store: CredentialStore, *, scopes: list[str] | None = None, port: int | None = None
+) -> None:
     """Run the browser login for ``cfg`` and store its tokens (raises LoginError with a next step)."""
     import anyio
 
@@ -282,7 +284,7 @@ async def login(cfg: McpServerConfig, store: CredentialStore, *, scopes: list[st
         return AuthorizationCodeResult(code=code, state=state, iss=callback.params.get("iss"))
 
     async with CallbackListener(CALLBACK_PATH) as listener:
-        await listener.bind()
+        await listener.bind((port or 0,))
         auth = make_auth(
             store,
             cfg,
