@@ -43,7 +43,7 @@ INLINE_SHARE = 0.8
 """Inline (``--no-alt-screen``), the app takes at most this share of the terminal's height."""
 
 
-RENDER_BUDGET_S = 0.008
+RENDER_BUDGET_S = 0.004
 """Longest stretch of rendering agent events before keys and frames get a turn."""
 ESC_ESC_WINDOW_S = 1.0
 """A second Esc within this many seconds (idle, empty composer) opens /rewind."""

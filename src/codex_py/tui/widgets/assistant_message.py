@@ -35,12 +35,14 @@ if TYPE_CHECKING:
 
 CACHED_BLOCKS = 24
 """Rendered blocks kept for repaints (the screen rarely shows more)."""
-MEASURE_BUDGET_S = 0.008
+MEASURE_BUDGET_S = 0.004
 """Longest stretch of block rendering before the event loop gets a turn (keys, frames)."""
 CATCH_UP_DELAY_S = 0.01
 """Pause between measuring slices: blocks that come on screen meanwhile are measured at once anyway, and
 while an answer streams each slice's layout change would cost a full repaint."""
-MEASURE_AT_LEAST = 2
+QUIET_BEFORE_CATCH_UP_S = 0.25
+"""Catching up waits until no text arrived for this long: during a stream only what is on screen is measured."""
+MEASURE_AT_LEAST = 1
 """Blocks measured at once even over budget: a streamed update finishes one or two."""
 
 
@@ -175,9 +177,9 @@ class AssistantMessage(Widget):
         self._catching_up = False
         if not self._pending or not self._width:
             return
-        if time.perf_counter() - self._appended_at < CATCH_UP_DELAY_S * 5:
+        if time.perf_counter() - self._appended_at < QUIET_BEFORE_CATCH_UP_S:
             self._catching_up = True
-            self.set_timer(CATCH_UP_DELAY_S * 5, self._catch_up)
+            self.set_timer(QUIET_BEFORE_CATCH_UP_S, self._catch_up)
             return
         before = self._frozen_height
         self._measure_newest_first(time.perf_counter())
