@@ -14,13 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.fake_provider import FakeProvider, _Handler
-from tests.support.replies import Reply
-from tests.support.sse import Rendered
-
 from benchmarks import Options
 from benchmarks.report import Row, measured, median
 from benchmarks.startup import Measured, checked, child_env, codex_py_argv, run_child
+from tests.support.fake_provider import FakeProvider, _Handler
+from tests.support.replies import Reply
+from tests.support.sse import Rendered
 
 SECTION = "exec"
 ANSWER = "Hello from the fake provider."

@@ -71,7 +71,7 @@ def _builders() -> dict[str, Callable[[ModelRequest], dict[str, Any]]]:
 def _request(model: str, items: list[Item]) -> ModelRequest:
     from codex_py.agent.tool_specs import tool_specs
 
-    instructions = (Path(__file__).resolve().parents[1] / "src/codex_py/agent/prompts/instructions.md").read_text()
+    instructions = (Path(__file__).resolve().parents[1] / "codex_py/agent/prompts/instructions.md").read_text()
     return ModelRequest(model=model, instructions=instructions, items=items, tools=tool_specs(), session_id="bench")
 
 

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from benchmarks import Options
 from benchmarks.report import Row
 

@@ -60,6 +60,8 @@ def test_help_shows_the_interactive_options(argv: list[str]) -> None:
         (["exec", "--json", "resume", "abc"], ["exec-resume", "--json", "abc"]),
         (["-c", "model=exec", "login", "status"], ["-c", "model=exec", "login", "status"]),
         (["--help"], ["--help"]),
+        (["e", "hi"], ["exec", "hi"]),
+        (["-c", "x=1", "e", "resume", "--last"], ["-c", "x=1", "exec-resume", "--last"]),
         (["-m", "o3", "-h"], ["--help"]),
     ],
 )

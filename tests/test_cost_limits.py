@@ -22,7 +22,7 @@ from tests.support.replies import Call, Reply, Usage
 
 WIRES = ("responses", "chat", "messages")
 QUIET = ["-s", "danger-full-access", "-a", "never", "--skip-git-repo-check"]
-PRICES = json.loads((Path(__file__).parents[1] / "src/codex_py/providers/prices.json").read_text())
+PRICES = json.loads((Path(__file__).parents[1] / "codex_py/providers/prices.json").read_text())
 
 
 def _price(slug: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = next(p for p in (ROOT / "codex_py", ROOT / "src" / "codex_py") if p.is_dir())
+PACKAGE = ROOT / "codex_py"
 
 
 def _imported_top_level_names() -> set[str]:

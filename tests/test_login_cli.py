@@ -32,7 +32,7 @@ def fake(isolated_home: Path) -> Iterator[FakeOAuth]:
 
 def env() -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    out["PYTHONPATH"] = str(REPO_ROOT / "src")
+    out["PYTHONPATH"] = str(REPO_ROOT)
     return out
 
 

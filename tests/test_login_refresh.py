@@ -140,7 +140,7 @@ def test_eight_processes_with_an_expired_token_refresh_exactly_once(
     fake.refresh_delay = 0.3  # a slow token endpoint: the others arrive while the first refreshes
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     go = tmp_path / "go"
     procs = [
         subprocess.Popen(

@@ -28,7 +28,7 @@ from codex_py.sandbox.policy import SandboxPolicy
 from codex_py.tools.shell import run_command
 
 ABI = landlock_abi()
-SRC = Path(__file__).resolve().parent.parent / "src"
+SRC = Path(__file__).resolve().parent.parent  # the folder holding the codex_py package
 RESTRICTED = ("read-only", "workspace-write")
 needs_landlock = pytest.mark.skipif(ABI == 0, reason="this kernel has no Landlock (landlock_create_ruleset failed)")
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the attack needs root")

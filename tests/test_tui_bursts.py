@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from benchmarks.tui import make_deltas
 from rich.console import Console
 from textual import events
 
+from benchmarks.tui import make_deltas
 from codex_py.agent.events import AgentMessage, AgentTextDelta, TurnCompleted, TurnStarted
 from codex_py.config import CliOverrides, load_config
 from codex_py.tui.app import CodexApp

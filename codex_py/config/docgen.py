@@ -33,7 +33,7 @@ def render() -> str:
     out = [
         "# Configuration reference",
         "",
-        "Generated from `src/codex_py/config/model.py` by `python -m codex_py.config.docgen`.",
+        "Generated from `codex_py/config/model.py` by `python -m codex_py.config.docgen`.",
         "Keys go in `config.toml` (in the codex-py home), in a `[profiles.NAME]` table, or on the command",
         "line as `-c key=value` (dotted keys, TOML values).",
         "",

@@ -72,7 +72,10 @@ def rewrite_argv(argv: list[str]) -> list[str]:
     word = argv[pos]
     if word not in COMMANDS:
         return ["tui", *argv]
-    if word in ("exec", "e"):
+    if word == "e":  # Codex's alias of exec
+        argv = [*argv[:pos], "exec", *argv[pos + 1 :]]
+        word = "exec"
+    if word == "exec":
         rest = argv[pos + 1 :]
         sub = _first_positional(rest)
         if sub is not None and rest[sub] == "resume":
