@@ -107,6 +107,8 @@ async def test_a_folder_swapped_for_a_symlink_never_lets_a_patch_out(
 
     calls = [Call("apply_patch", json.dumps({"input": race_patch(i)}), call_id=f"p{i}") for i in range(64)]
     fake_provider.script(*(Reply(tool_calls=calls[k : k + 8]) for k in range(0, 64, 8)), Reply(text="done"))
+    control = Call("apply_patch", json.dumps({"input": race_patch(64)}), call_id="after")
+    fake_provider.script(Reply(tool_calls=[control]), Reply(text="done"))
     session, sink = make_session(
         fake_provider, ws, "responses", sandbox="workspace-write", approval="never", overrides=NOT_WRITABLE_TMP
     )
@@ -120,13 +122,20 @@ async def test_a_folder_swapped_for_a_symlink_never_lets_a_patch_out(
     finally:
         stop.touch()
         out, err = attacker.communicate(timeout=30)
-        await session.aclose()
+    raced = fake_provider.requests[-1].json
+    # control: once the swapping stops, the same kind of patch applies (the defence refuses races, not patches)
+    (ws / "sub" if not (ws / "sub").is_symlink() else ws / "lnk").joinpath("v64.txt").write_text("victim\n")
+    if (ws / "sub").is_symlink():
+        _exchange(ws / "sub", ws / "lnk")
+    await session.run_turn("one more")
+    await session.aclose()
+    assert tool_outputs(fake_provider.requests[-1].json, "responses")["after"].startswith("Success."), "control"
     assert attacker.returncode == 0, err
     assert int(out.split()[-1]) > 1000  # the swap really ran all along
 
     assert snapshot(outside) == before
     real_sub = ws / "sub" if not (ws / "sub").is_symlink() else ws / "lnk"
-    outputs = tool_outputs(fake_provider.requests[-1].json, "responses")
+    outputs = tool_outputs(raced, "responses")
     assert len(outputs) == 64
     applied = 0
     for i in range(64):
@@ -139,9 +148,9 @@ async def test_a_folder_swapped_for_a_symlink_never_lets_a_patch_out(
         else:
             assert one_line_error(text), text
             assert not landed and (real_sub / f"v{i}.txt").read_text() == "victim\n", text
-    assert applied > 0  # the defence refuses a swapped path, not every patch
+    # how many land depends on the machine's speed (on an idle one, often none): the control turn shows any can
     assert [p.name for p in real_sub.iterdir() if p.name.endswith((".tmp", ".orig"))] == []
-    assert len(sink.of(PatchEnd)) == 64
+    assert len(sink.of(PatchEnd)) == 64 + 1  # the race's patches and the control
 
 
 def test_a_patch_judged_then_swapped_is_refused_before_writing(tmp_path: Path) -> None:

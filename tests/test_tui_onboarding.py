@@ -47,6 +47,7 @@ async def test_an_api_key_typed_masked_is_stored_and_the_session_connects(
     app = CodexApp(load_config())
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen), "sign-in screen")
+        await wait_for(pilot, lambda: app._early_input is None, "keys typed during start-up replayed")
         await pilot.press("down", "down", "enter")  # "Paste an OpenAI API key"
         secret = app.screen.query_one("#secret", Input)
         assert secret.password and secret.has_focus
@@ -70,6 +71,7 @@ async def test_a_bad_key_keeps_the_screen_with_a_next_step(isolated_home: Path, 
     app = CodexApp(load_config())
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen), "sign-in screen")
+        await wait_for(pilot, lambda: app._early_input is None, "keys typed during start-up replayed")
         await pilot.press("down", "down", "down", "enter", *"sk-ant two words", "enter")
         status = app.screen.query_one("#status")
         await wait_for(pilot, lambda: status.has_class("-error"), "error shown")
@@ -84,6 +86,7 @@ async def test_chatgpt_sign_in_through_the_local_oauth_server(oauth: FakeOAuth) 
     app = CodexApp(load_config())
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, OnboardingScreen), "sign-in screen")
+        await wait_for(pilot, lambda: app._early_input is None, "keys typed during start-up replayed")
         screen = app.screen
         assert isinstance(screen, OnboardingScreen)
         await pilot.press("enter")  # "Sign in with ChatGPT"

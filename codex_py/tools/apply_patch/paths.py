@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -10,6 +11,10 @@ from codex_py.tools.apply_patch.parser import PatchError
 
 def _within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+RESOLVE_ATTEMPTS = 20
+"""Reads of a path whose folders keep changing (``EINVAL`` from a symlink swapped mid-read) before it is refused."""
 
 
 class Workspace:
@@ -40,15 +45,19 @@ class Workspace:
         if not raw.strip():
             raise PatchError(f"Invalid patch hunk on line {line}: the file path is empty")
         path = self.lexical(raw, line)
-        try:
-            real = Path(
-                os.path.realpath(path) if follow_last else os.path.join(os.path.realpath(path.parent), path.name)
-            )
-        except OSError as exc:  # EINVAL: a folder on the path turned from a symlink into a folder meanwhile
-            raise PatchError(
-                f"Failed to resolve '{raw}' (patch line {line}): {exc.strerror} (os error {exc.errno}); "
-                "a folder on the path changed while it was read, retry the patch"
-            ) from exc
+        for attempt in range(RESOLVE_ATTEMPTS):
+            try:
+                real = Path(
+                    os.path.realpath(path) if follow_last else os.path.join(os.path.realpath(path.parent), path.name)
+                )
+                break
+            except OSError as exc:  # EINVAL: a folder on the path turned from a symlink into a folder meanwhile
+                if exc.errno == errno.EINVAL and attempt + 1 < RESOLVE_ATTEMPTS:
+                    continue  # a path that keeps changing is refused below; a one-off race is not the user's problem
+                raise PatchError(
+                    f"Failed to resolve '{raw}' (patch line {line}): {exc.strerror} (os error {exc.errno}); "
+                    "a folder on the path changed while it was read, retry the patch"
+                ) from exc
         if self.allow_outside:
             return path, real
         hint = "use a path inside the workspace, or ask the user to approve writing there"
