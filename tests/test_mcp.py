@@ -8,6 +8,8 @@ programs that are not MCP servers (one exits at once, one never answers).
 from __future__ import annotations
 
 import asyncio
+import base64
+import itertools
 import json
 import os
 import shutil
@@ -36,6 +38,9 @@ from codex_py.agent.session import Session
 from codex_py.config import CliOverrides, ConfigError, load_config
 from codex_py.mcp.manager import McpManager
 from codex_py.mcp.names import qualified_names, sanitize
+from codex_py.mcp.results import model_images, model_text
+from codex_py.protocol import ToolResult
+from codex_py.session.serialize import item_from_json, item_to_json
 from tests.agent_support import Sink, make_session
 from tests.support.fake_provider import FakeProvider
 from tests.support.replies import Call, Reply
@@ -427,11 +432,67 @@ async def test_streamable_http_server_tools_images_and_structured_content(
     names = tool_names(fake_provider.requests[0].json)
     assert "mcp__everything__echo" in names and "mcp__everything__get_structured_content" in names
     sent = tool_outputs(fake_provider.requests[1].json)
-    assert "hello over http" in sent and "image content omitted: image/png" in sent
+    assert "hello over http" in sent and "<image 1: image/png, attached after this output>" in sent
+    assert "image content omitted" not in sent
     statuses = [e.status for e in sink.of(McpToolCallEnd)]
     assert statuses == ["completed", "completed"]
     image_end = sink.of(McpToolCallEnd)[1]
-    assert image_end.result is not None and any(b["type"] == "image" for b in image_end.result["content"])
+    assert image_end.result is not None
+    data = next(b["data"] for b in image_end.result["content"] if b["type"] == "image")
+    # the next request carries the server's image, in the wire's own form, after the call's text
+    assert sent_images(fake_provider.requests[1].json, wire) == [("image/png", data)]
+    # the rollout keeps the image (an MCP image has no file to point at) and a resume sends it again
+    result = next(i for i in session.history if isinstance(i, ToolResult) and i.call_id == "c2")
+    assert item_from_json(json.loads(json.dumps(item_to_json(result)))) == result
+
+
+def sent_images(request_json: dict[str, Any], wire: str) -> list[tuple[str, str]]:
+    """(media type, base64) of every image a request sends back as (part of) a tool result."""
+    found: list[tuple[str, str]] = []
+    if wire == "responses":
+        for item in request_json["input"]:
+            if item.get("type") == "function_call_output" and isinstance(item["output"], list):
+                found += [_data_url(p["image_url"]) for p in item["output"] if p["type"] == "input_image"]
+    elif wire == "messages":
+        for message in request_json["messages"]:
+            for block in message["content"] if isinstance(message["content"], list) else []:
+                if block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                    for part in block["content"]:
+                        if part["type"] == "image":
+                            found.append((part["source"]["media_type"], part["source"]["data"]))
+    else:  # Chat: tool messages are text; the images follow the group of tool messages as a user message
+        messages = request_json["messages"]
+        for before, message in itertools.pairwise(messages):
+            if before["role"] == "tool" and message["role"] == "user" and isinstance(message["content"], list):
+                found += [_data_url(p["image_url"]["url"]) for p in message["content"] if p["type"] == "image_url"]
+    return found
+
+
+def _data_url(url: str) -> tuple[str, str]:
+    header, _, data = url.partition(",")
+    return header.removeprefix("data:").split(";")[0], data
+
+
+def test_undecodable_and_audio_content_stay_placeholders() -> None:
+    from mcp.types import AudioContent, CallToolResult, ImageContent, TextContent
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + b"IHDR" + bytes(17)).decode()
+    result = CallToolResult(
+        content=[
+            TextContent(type="text", text="look"),
+            ImageContent(type="image", data="bm90IGFuIGltYWdl", mimeType="image/png"),  # "not an image"
+            AudioContent(type="audio", data="AAAA", mimeType="audio/wav"),
+            ImageContent(type="image", data=png, mimeType="image/png"),
+        ]
+    )
+    images = model_images(result)
+    assert images[0] is None and images[1] is not None and len(images) == 2
+    text = model_text(result, duration_s=0.5, cut=lambda body: body, images=images)
+    assert "<image content omitted: image/png, 16 bytes of base64>" in text
+    assert "<image content omitted: audio/wav, 4 bytes of base64>" in text
+    assert "<image 1: image/png, attached after this output>" in text
+    structured = CallToolResult(content=result.content, structuredContent={"ok": True})
+    assert model_images(structured) == [], "structuredContent is what the model gets (Codex's rule)"
 
 
 # --- exec --------------------------------------------------------------------------------------------

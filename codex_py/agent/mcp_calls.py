@@ -60,7 +60,7 @@ ARGS_PREVIEW = 2000
 
 async def run_mcp_call(runner: ToolRunner, call: ToolCall) -> ToolResult:
     from codex_py.mcp.manager import McpCallError
-    from codex_py.mcp.results import model_text, result_json
+    from codex_py.mcp.results import model_images, model_text, result_json
     from codex_py.tools.truncate import truncate_middle
 
     manager = runner.mcp
@@ -102,8 +102,10 @@ async def run_mcp_call(runner: ToolRunner, call: ToolCall) -> ToolResult:
     def cut(text: str) -> str:
         return truncate_middle(text, max_bytes=config.tool_output_max_bytes, max_lines=config.tool_output_max_lines)
 
-    text = model_text(result, duration_s=duration, cut=cut)
-    return ToolResult(call.call_id, text, is_error=is_error)
+    decoded = await asyncio.to_thread(model_images, result)
+    text = model_text(result, duration_s=duration, cut=cut, images=decoded)
+    images = tuple(image for image in decoded if image is not None)
+    return ToolResult(call.call_id, text, is_error=is_error, images=images)
 
 
 def _failed(
