@@ -25,9 +25,12 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def configure(home: Path, fake: FakeProvider, wire: str) -> None:
+PLAN = Call("update_plan", json.dumps({"plan": [{"step": "look", "status": "completed"}]}))
+
+
+def configure(home: Path, fake: FakeProvider, wire: str, model: str = "gpt-fake") -> None:
     (home / "config.toml").write_text(
-        'model = "gpt-fake"\nmodel_provider = "fake"\n[model_providers.fake]\n'
+        f'model = "{model}"\nmodel_provider = "fake"\n[model_providers.fake]\n'
         f'base_url = "{fake.base_url}"\nwire_api = "{wire}"\nrequest_max_retries = 0\nstream_max_retries = 0\n'
     )
 
@@ -65,9 +68,8 @@ def test_schema_in_every_request_and_the_answer_is_checked(
     schema_file = tmp_path / "schema.json"
     schema_file.write_text(json.dumps(SCHEMA))
     out_file = tmp_path / "answer.json"
-    plan = json.dumps({"plan": [{"step": "look", "status": "completed"}]})
     fake_provider.script(
-        Reply(tool_calls=[Call("update_plan", plan)]),
+        Reply(tool_calls=[PLAN]),
         Reply(text='{"verdict": "ok", "files": 3}'),
     )
     out = run(tmp_path, "--output-schema", str(schema_file), "-o", str(out_file), "check it")
@@ -134,3 +136,41 @@ def test_a_schema_the_provider_rejects_is_one_line_naming_the_problem(
     assert problem in error
     hint = lines[lines.index(error) + 1]
     assert hint.startswith(f"hint: fix the schema in {schema_file}") and "additionalProperties" in hint
+
+
+def test_messages_model_without_structured_output_gets_a_forced_answer_tool(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
+) -> None:
+    """claude-sonnet-4 (catalog: no structured output): the schema rides as the input_schema of a forced
+    ``final_answer`` tool, not as ``output_config.format``; the tool call's input is the answer, checked
+    against the schema and written by ``-o``; the tool is never run."""
+    configure(isolated_home, fake_provider, "messages", model="claude-sonnet-4-20250514")
+    schema_file = tmp_path / "schema.json"
+    schema_file.write_text(json.dumps(SCHEMA))
+    out_file = tmp_path / "answer.json"
+    fake_provider.script(
+        Reply(tool_calls=[PLAN]),
+        Reply(tool_calls=[Call("final_answer", '{"verdict": "broken", "files": 2}')]),
+    )
+    out = run(tmp_path, "--json", "--output-schema", str(schema_file), "-o", str(out_file), "check it")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out_file.read_text()) == {"verdict": "broken", "files": 2}
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    items = [e["item"] for e in events if e["type"] in ("item.started", "item.completed")]
+    assert sorted(i["type"] for i in items) == ["agent_message", "todo_list", "todo_list"]  # final_answer never ran
+    message = next(i for i in items if i["type"] == "agent_message")
+    assert json.loads(message["text"]) == {"verdict": "broken", "files": 2}
+    assert len(fake_provider.requests) == 2  # final_answer ended the turn: no tool result was sent back
+    for request in fake_provider.requests:
+        body = request.json
+        assert "format" not in body.get("output_config", {}) and "thinking" not in body
+        answer = [t for t in body["tools"] if t.get("name") == "final_answer"]
+        assert len(answer) == 1 and answer[0]["input_schema"] == SCHEMA
+        assert body["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
+
+    fake_provider.script(Reply(tool_calls=[Call("final_answer", '{"verdict": "maybe", "files": 2}')]))
+    out_file.unlink()
+    out = run(tmp_path, "--output-schema", str(schema_file), "-o", str(out_file), "again")
+    assert out.returncode == 1
+    assert "error: the final answer does not follow the output schema: 'maybe' is not one of" in out.stderr
+    assert not out_file.exists()

@@ -216,6 +216,26 @@ def test_messages_adaptive_thinking_and_old_models() -> None:
     assert all("type" not in t for t in body["tools"]), "no native tool for a model without it"
 
 
+def test_messages_structured_output_native_or_a_forced_answer_tool() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    hi = [UserMessage.of("hi")]
+    body, _ = messages.build_request(request("claude-sonnet-4-5", hi, output_schema=schema))
+    assert body["output_config"]["format"] == {"type": "json_schema", "schema": schema}
+    assert all(t.get("name") != "final_answer" for t in body["tools"])
+    assert messages.final_answer_tool(request("claude-opus-4-8", hi, output_schema=schema)) == ""
+    assert messages.final_answer_tool(request("claude-unknown-9", hi, output_schema=schema)) == ""  # default: native
+    body, betas = messages.build_request(request("claude-3-7-sonnet-latest", hi, output_schema=schema,
+                                                 reasoning_effort="high"))  # fmt: skip
+    assert "output_config" not in body and "thinking" not in body and betas == []  # forced tools refuse thinking
+    assert body["tools"][-1]["name"] == "final_answer" and body["tools"][-1]["input_schema"] == schema
+    assert body["tool_choice"] == {"type": "any", "disable_parallel_tool_use": True}
+    only = ModelRequest(model="claude-3-5-haiku", instructions="x", items=hi, tools=(), output_schema=schema)
+    body, _ = messages.build_request(only)
+    assert [t["name"] for t in body["tools"]] == ["final_answer"]
+    assert body["tool_choice"] == {"type": "tool", "name": "final_answer"}
+    assert messages.final_answer_tool(request("claude-3-5-haiku", hi)) == ""  # no schema, no tool
+
+
 def test_messages_merges_turns_and_puts_tool_results_first() -> None:
     items = [
         UserMessage.of("one"),

@@ -47,6 +47,10 @@ class ModelInfo:
     """Messages thinking form: ``enabled`` (budget_tokens), ``adaptive`` or ``none``."""
     known: bool
     """False when the catalog had no entry and these are the defaults."""
+    supports_structured_output: bool = True
+    """Messages: the model takes ``output_config.format`` (JSON-schema structured output). When False,
+    ``--output-schema`` falls back to a forced ``final_answer`` tool. Unknown models: True (every Claude
+    model since Opus 4.1 / Sonnet 4.5 / Haiku 4.5 has it)."""
 
 
 def _norm(name: str) -> str:
@@ -96,6 +100,7 @@ def _info(wire_api: str, model: str) -> ModelInfo:
         supports_images=bool(merged["supports_images"]),
         thinking=str(merged["thinking"]) if wire_api == "messages" else "none",
         known=entry is not None,
+        supports_structured_output=bool(merged.get("supports_structured_output", True)),
     )
 
 

@@ -40,6 +40,9 @@ NATIVE_TOOLS = {
 }
 THINKING_BUDGETS = {"minimal": 1024, "low": 4000, "medium": 10000, "high": 20000, "xhigh": 32000}
 MIN_THINKING_BUDGET = 1024
+FINAL_ANSWER_TOOL = "final_answer"
+"""``--output-schema`` on a model without structured outputs: a tool whose ``input_schema`` is the schema,
+forced by ``tool_choice``; its input is the answer (never run as a tool; it ends the turn)."""
 DEFAULT_MAX_TOKENS_CAP = 32000
 _STOP = {
     "end_turn": StopReason.END_TURN,
@@ -164,6 +167,13 @@ def _ends_mid_tool_loop_without_thinking(messages: list[dict[str, Any]]) -> bool
     return first.get("type") not in ("thinking", "redacted_thinking")
 
 
+def final_answer_tool(request: ModelRequest) -> str:
+    """``FINAL_ANSWER_TOOL`` when ``request`` asks for a schema the model cannot take natively, else ``""``."""
+    if request.output_schema is None or model_info(WIRE, request.model).supports_structured_output:
+        return ""
+    return FINAL_ANSWER_TOOL
+
+
 def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
     """The JSON body of ``POST /messages`` and the ``anthropic-beta`` names it needs."""
     info = model_info(WIRE, request.model)
@@ -171,6 +181,10 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
     messages = messages_json(request.items)
     system = [{"type": "text", "text": request.instructions}] if request.instructions else []
     tools = tools_json(request, info)
+    forced = final_answer_tool(request)
+    if forced:
+        description = "Give your final answer: call this once, when done, with the answer as its input."
+        tools.append({"name": forced, "description": description, "input_schema": request.output_schema})
     _mark_cache(messages, system, tools)
     body: dict[str, Any] = {"model": request.model, "max_tokens": max_tokens}
     if system:
@@ -182,8 +196,11 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
         choice: dict[str, Any] = {"type": request.tool_choice}
         if not request.parallel_tool_calls and request.tool_choice == "auto":
             choice["disable_parallel_tool_use"] = True
+        if forced:  # only the answer tool: force it; with other tools: some tool each step, one at a time
+            only = len(tools) == 1
+            choice = {"type": "tool", "name": forced} if only else {"type": "any", "disable_parallel_tool_use": True}
         body["tool_choice"] = choice
-    thinking = _thinking(request, info, max_tokens)
+    thinking = None if forced else _thinking(request, info, max_tokens)  # the API refuses thinking + forced tools
     if thinking is not None and _ends_mid_tool_loop_without_thinking(messages):
         thinking = None  # the turn started without thinking (e.g. on another provider): keep it off
     if thinking is not None:
@@ -193,7 +210,7 @@ def build_request(request: ModelRequest) -> tuple[dict[str, Any], list[str]]:
             body["output_config"] = {"effort": "low" if effort == "minimal" else effort}
         elif tools:
             betas.append(INTERLEAVED_THINKING_BETA)
-    if request.output_schema is not None:  # structured outputs: the final text follows the schema
+    if request.output_schema is not None and not forced:  # structured outputs: the final text follows the schema
         config = body.setdefault("output_config", {})
         config["format"] = {"type": "json_schema", "schema": request.output_schema}
     body["stream"] = True
@@ -252,8 +269,11 @@ def _server_tool_item(use: dict[str, Any] | None, result: dict[str, Any] | None)
 class MessagesDecoder:
     """SSE data of one Messages stream -> protocol events."""
 
-    def __init__(self, provider: ProviderInfo) -> None:
+    def __init__(self, provider: ProviderInfo, final_tool: str = "") -> None:
         self.provider = provider
+        self.final_tool = final_tool
+        """The forced ``final_answer`` tool's name: its call's input becomes the answer text."""
+        self._answered = False
         self.extra: list[Event] = []
         self.terminal: Completed | StreamError | None = None
         self._blocks: dict[int, _Block] = {}
@@ -319,6 +339,8 @@ class MessagesDecoder:
                 self.extra.append(ItemDone(_server_tool_item(self._search.pop(), None)))
             self._flush_text()
             stop = _STOP.get(self._stop or "end_turn", StopReason.OTHER)
+            if self._answered and stop is StopReason.TOOL_USE:
+                stop = StopReason.END_TURN  # the final_answer call ends the turn
             self.terminal = Completed(stop, self._usage_out(), self._id)
         elif kind == "error":
             error = ev.get("error") or {}
@@ -337,6 +359,9 @@ class MessagesDecoder:
                 return TextDelta(raw["text"])
             return None
         self._flush_text()
+        if btype == "tool_use" and self.final_tool and raw.get("name") == self.final_tool:
+            block.kind = "final_answer"  # not a tool call: no start event, no argument deltas
+            return None
         if btype == "tool_use":
             block.call_id = raw.get("id", "")
             block.name = raw.get("name", "")
@@ -359,6 +384,9 @@ class MessagesDecoder:
             return None
         if kind == "tool_use":
             return ItemDone(ToolCall(block.call_id, block.name, "".join(block.parts) or "{}"))
+        if kind == "final_answer":
+            self._answered = True
+            return ItemDone(AssistantMessage("".join(block.parts) or "{}"))
         if kind == "thinking":
             payload = {"signature": block.signature} if block.signature else {}
             return ItemDone(Reasoning("".join(block.parts), provider=WIRE, payload=payload))
@@ -430,7 +458,7 @@ class MessagesDialect:
         return body, headers
 
     def decoder(self, request: ModelRequest) -> MessagesDecoder:
-        return MessagesDecoder(self.provider)
+        return MessagesDecoder(self.provider, final_answer_tool(request))
 
 
 __all__ = ["MessagesDecoder", "MessagesDialect", "build_request", "build_request_body"]
