@@ -601,3 +601,42 @@ def test_mcp_cli_edits_config_keeping_comments(isolated_home: Path, tmp_path: Pa
     assert bad.returncode == 2 and "invalid server name 'bad name'" in bad.stderr
     both = _exec("mcp", "add", "x", "--url", "http://a", "--", "prog", cwd=tmp_path)
     assert both.returncode == 2 and "exactly one transport" in both.stderr
+
+
+# --- project-level servers ------------------------------------------------------------------------
+def _project_with_a_server(tmp_path: Path, time_server: str) -> Path:
+    project = tmp_path / "project"
+    (project / ".git").mkdir(parents=True)
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / ".codex-py").mkdir()
+    (project / ".codex-py" / "config.toml").write_text(
+        f'[mcp_servers.ptime]\ncommand = "{time_server}"\nargs = ["--local-timezone", "UTC"]\nrequired = true\n'
+    )
+    (project / "sub").mkdir()
+    return project
+
+
+def test_project_servers_start_only_in_a_trusted_project(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, time_server: str
+) -> None:
+    """A project's `.codex-py/config.toml` may add MCP servers only once the user trusts the project
+    (`[projects."<root>"] trust_level = "trusted"`, as Codex has it); an untrusted one is named in one warning."""
+    project = _project_with_a_server(tmp_path, time_server)
+    _exec_home(isolated_home, fake_provider, "")
+    fake_provider.script(Reply(text="no tools"))
+    out = _exec("exec", "-s", "read-only", "time?", cwd=project / "sub")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "ptime" not in json.dumps(fake_provider.requests[-1].json)
+    warning = [line for line in out.stderr.splitlines() if "not trusted" in line]
+    assert len(warning) == 1 and str(project / ".codex-py" / "config.toml") in warning[0], out.stderr
+    assert f'[projects."{project}"] trust_level = "trusted"' in warning[0]
+
+    _exec_home(isolated_home, fake_provider, f'[projects."{project}"]\ntrust_level = "trusted"\n')
+    fake_provider.script(
+        Reply(tool_calls=[Call("mcp__ptime__get_current_time", '{"timezone": "UTC"}')]), Reply(text="ok")
+    )
+    out = _exec("exec", "-s", "read-only", "time?", cwd=project / "sub")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "not trusted" not in out.stderr
+    assert "mcp__ptime__get_current_time" in tool_names(fake_provider.requests[-2].json)
+    assert "day_of_week" in tool_outputs(fake_provider.requests[-1].json)  # the project's server answered

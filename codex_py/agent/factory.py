@@ -113,6 +113,15 @@ async def create_session(
         )
     for message in startup_warnings(SandboxPolicy.from_config(config)):
         sink(Warning(message))
+    if config.project_config_ignored is not None:
+        from codex_py.config.loader import project_root
+
+        sink(
+            Warning(
+                f"MCP servers in {config.project_config_ignored} were not started: this project is not trusted; "
+                f'to trust it, add [projects."{project_root(config.cwd)}"] trust_level = "trusted" to config.toml'
+            )
+        )
     if any(server.enabled for server in config.mcp_servers.values()):
         await _start_mcp(session, config)
     return session

@@ -15,6 +15,7 @@ _TABLES = {
     "ChatGPTOAuthConfig": "[oauth.chatgpt]",
     "ClaudeOAuthConfig": "[oauth.claude]",
     "TuiConfig": "[tui]",
+    "ProjectConfig": '[projects."PATH"]',
     "McpServerConfig": "[mcp_servers.NAME]",
     "McpToolConfig": "[mcp_servers.NAME.tools.TOOL]",
     "ModelPrice": '[model_prices."MODEL"]',
@@ -23,7 +24,7 @@ _TABLES = {
     "WebSearchLocation": "[tools.web_search.location]",
 }
 _SKIP = {"cwd", "config_file", "full_auto", "id", "oauth", "sandbox_workspace_write", "tui", "model_providers"}
-_SKIP |= {"mcp_servers", "tools", "model_prices"}
+_SKIP |= {"mcp_servers", "tools", "model_prices", "projects"}
 
 
 def render() -> str:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from codex_py.config.builtins import BUILTIN_PROVIDERS
 from codex_py.config.errors import ConfigError
 from codex_py.config.home import Paths, resolve_paths
-from codex_py.config.model import RUNTIME_FIELDS, Config, McpServerConfig, ProviderInfo
+from codex_py.config.model import RUNTIME_FIELDS, Config, McpServerConfig, ProjectConfig, ProviderInfo
 
 
 @dataclass(slots=True)
@@ -234,7 +234,9 @@ def load_config(
     if not isinstance(providers_raw, dict):
         raise ConfigError(f"{origins.of('model_providers')}: model_providers must be a table of tables")
     mcp_raw = merged.pop("mcp_servers", {}) or {}
+    projects_raw = merged.pop("projects", {}) or {}
     config: Config = _build(Config, merged, "", origins)
+    config.projects = _build_projects(projects_raw, origins)
     config.profile = profile_name
     config.model_providers = _build_providers(providers_raw, origins)
     config.mcp_servers = _build_mcp_servers(mcp_raw, origins)
@@ -255,6 +257,7 @@ def load_config(
     if not cwd.is_dir():
         raise ConfigError(f"-C {cwd}: not a directory", "pass an existing folder")
     config.cwd = cwd.resolve()
+    _add_project_mcp_servers(config, origins)
     config.config_file = config_file if config_file.exists() else None
     config.full_auto = cli.full_auto
     search = config.tools.web_search
@@ -340,6 +343,47 @@ def _build_mcp_servers(raw: Any, origins: _Origins) -> dict[str, McpServerConfig
         server.id = name
         out[name] = server
     return out
+
+
+PROJECT_CONFIG_FILES = (".codex-py/config.toml", ".codex/config.toml")
+"""A project's own config, ours first; only its ``[mcp_servers]`` are read, and only when the project is trusted."""
+
+
+def _build_projects(raw: Any, origins: _Origins) -> dict[str, ProjectConfig]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{origins.of('projects')}: projects must be a table of tables")
+    out: dict[str, ProjectConfig] = {}
+    for path, value in raw.items():
+        key = f'projects."{path}"'
+        if not isinstance(value, dict):
+            raise ConfigError(f"{origins.of('projects')}: {key} must be a table", 'write trust_level = "trusted"')
+        out[str(path)] = _build(ProjectConfig, value, f"{key}.", origins)
+    return out
+
+
+def project_root(cwd: Path) -> Path:
+    """The nearest folder at or above ``cwd`` holding ``.git`` (Codex's default project root marker), else cwd."""
+    for folder in (cwd, *cwd.parents):
+        if (folder / ".git").exists():
+            return folder
+    return cwd
+
+
+def _add_project_mcp_servers(config: Config, origins: _Origins) -> None:
+    """A trusted project's own config adds (or replaces, by name) MCP servers; an untrusted one is only noted."""
+    root = project_root(config.cwd)
+    found = next((root / name for name in PROJECT_CONFIG_FILES if (root / name).is_file()), None)
+    if found is None:
+        return
+    servers = read_toml(found).get("mcp_servers")
+    if not servers:
+        return
+    trust = next((config.projects[p].trust_level for p in (str(root), str(config.cwd)) if p in config.projects), None)
+    if trust != "trusted":
+        config.project_config_ignored = found
+        return
+    project_origins = _Origins(str(found))
+    config.mcp_servers = {**config.mcp_servers, **_build_mcp_servers(servers, project_origins)}
 
 
 def _did_you_mean(word: str, options: typing.Iterable[str]) -> str:

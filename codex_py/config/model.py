@@ -237,6 +237,14 @@ class McpServerConfig:
 
 
 @dataclass(slots=True)
+class ProjectConfig:
+    """``[projects."<absolute path>"]``."""
+
+    trust_level: Literal["trusted", "untrusted"] | None = None
+    """trusted: the project's own ``.codex-py/config.toml`` (or ``.codex/config.toml``) may add MCP servers."""
+
+
+@dataclass(slots=True)
 class Config:
     """Everything a run needs. Built by ``load_config``; treat as read-only afterwards."""
 
@@ -319,6 +327,8 @@ class Config:
     tui: TuiConfig = field(default_factory=TuiConfig)
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     """MCP servers whose tools the model may call (see docs/mcp.md)."""
+    projects: dict[str, ProjectConfig] = field(default_factory=dict)
+    """``[projects."<absolute path>"]``: per-project settings (``trust_level``), as Codex has them."""
     web_search: Literal["disabled", "cached", "live"] = "disabled"
     """The provider's own web search tool (``--search`` sets ``live``): cached results only, live pages, or
     none. Responses and Messages wires; Chat Completions has none."""
@@ -330,10 +340,12 @@ class Config:
     config_file: Path | None = None
     """The config.toml that was read, if any."""
     full_auto: bool = False
+    project_config_ignored: Path | None = None
+    """A project config file whose MCP servers were not loaded because the project is not trusted."""
 
     @property
     def provider(self) -> ProviderInfo:
         return self.model_providers[self.model_provider]
 
 
-RUNTIME_FIELDS = frozenset({"cwd", "config_file", "full_auto"})
+RUNTIME_FIELDS = frozenset({"cwd", "config_file", "full_auto", "project_config_ignored"})
