@@ -82,12 +82,15 @@ class CodexApp(App[int]):
             self.chat.queued.append(self.prompt)
         if self.connect:
             self.start_session(self.resume)
-        self.call_after_refresh(self._release_early_input)
-        if self.is_inline:  # finished cells go to the terminal's own scrollback as they complete
+        # an app timer, not call_after_refresh: that callback belongs to the screen, and when the sign-in screen
+        # covers the chat screen at once it may never run, leaving every key held
+        self.set_timer(0.02, self._release_early_input)
+        if self.is_inline:
             from codex_py.tui.inline import install_resize_handler
 
-            install_resize_handler(self)
-            self.set_interval(INLINE_FLUSH_S, self._flush_inline)
+            install_resize_handler(self)  # a resize leaves no stale copies of the app in the scrollback
+            if self.config.tui.inline_live_scrollback:  # finished cells go to the scrollback as they complete
+                self.set_interval(INLINE_FLUSH_S, self._flush_inline)
 
     async def _flush_inline(self) -> None:
         from codex_py.tui.inline import flush_finished
