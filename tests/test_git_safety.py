@@ -22,12 +22,11 @@ from typing import TypeVar
 import pytest
 
 from codex_py.config import resolve_paths
-from codex_py.sandbox.git import run_git
+from codex_py.sandbox.git import run_git, workspace_diff
 from codex_py.sandbox.landlock import landlock_abi
 from codex_py.sandbox.safe_commands import hardened_command, is_known_safe_command
 from codex_py.session.git import read_git_info
 from codex_py.session.rollout import list_rollouts, load_rollout
-from codex_py.tui.commands import workspace_diff
 from codex_py.tui.files import list_files
 from tests.support.fake_provider import FakeProvider
 from tests.support.replies import Call, Reply

@@ -194,29 +194,13 @@ def _resolve(cwd: Path, ref: str, what: str) -> str:
 
 
 def _uncommitted_diff(cwd: Path) -> str:
-    """Staged and unstaged changes against HEAD (or the staged and unstaged diffs in a repository without
-    commits yet), then each untracked file as an added file. One sandboxed script."""
-    from codex_py.sandbox.git import git_shell, run_git_script
+    """``sandbox.git.workspace_diff`` (the caller checked that ``cwd`` is in a repository)."""
+    from codex_py.sandbox.git import workspace_diff
 
-    untracked = git_shell("ls-files", "-z", "--others", "--exclude-standard")
-    script = "\n".join(
-        [
-            f"if {git_shell('rev-parse', '--verify', '--quiet', 'HEAD')} >/dev/null; then",
-            f"  {git_shell('diff', '--no-color', 'HEAD')} || exit 4",
-            "else",
-            f"  {git_shell('diff', '--no-color', '--cached')} && {git_shell('diff', '--no-color')} || exit 4",
-            "fi",
-            f"{untracked} | xargs -0 -r -n 1 {git_shell('diff', '--no-color', '--no-index', '--', '/dev/null')}",
-            "exit 0",
-        ]
-    )
-    proc = run_git_script(cwd, script)
-    if proc is None:
-        raise CodexPyError("git diff did not finish within 30 s", "run `git diff` in a terminal to see why")
-    if proc.returncode != 0:
-        errors = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise CodexPyError(f"git diff failed: {errors[-1] if errors else proc.returncode}", "run `git diff` to see why")
-    return proc.stdout.decode("utf-8", "replace")
+    try:
+        return workspace_diff(cwd) or ""
+    except OSError as exc:
+        raise CodexPyError(f"git diff failed: {exc}", "run `git diff` in a terminal to see why") from None
 
 
 # --- the reviewer's output ----------------------------------------------------------------------

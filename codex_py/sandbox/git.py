@@ -131,6 +131,35 @@ def run_git_script(cwd: Path, script: str, *, timeout: float = 30.0) -> subproce
     return _run(["sh", "-c", script], cwd, timeout)
 
 
+def workspace_diff(cwd: Path) -> str | None:
+    """The uncommitted change: staged and unstaged against HEAD (in a repository without commits yet, the
+    staged then the unstaged diff), then each untracked file as an added file. One script in one read-only
+    sandbox, the repository's programs neutralised. None outside a repository (or without git); OSError
+    when git failed, with git's last line."""
+    untracked = git_shell("ls-files", "-z", "--others", "--exclude-standard")
+    script = "\n".join(
+        [
+            f"{git_shell('rev-parse', '--is-inside-work-tree')} >/dev/null || exit 3",
+            f"if {git_shell('rev-parse', '--verify', '--quiet', 'HEAD')} >/dev/null; then",
+            f"  {git_shell('diff', '--no-color', 'HEAD')} || exit 4",
+            "else",
+            f"  {git_shell('diff', '--no-color', '--cached')} && {git_shell('diff', '--no-color')} || exit 4",
+            "fi",
+            f"{untracked} | xargs -0 -r -n 1 {git_shell('diff', '--no-color', '--no-index', '--', '/dev/null')}",
+            "exit 0",
+        ]
+    )
+    proc = run_git_script(cwd, script)
+    if proc is None:
+        raise OSError("git did not finish within 30 s")
+    errors = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    if proc.returncode == 3 and (not errors or "not a git repository" in errors[-1]):
+        return None  # also: git is not installed
+    if proc.returncode != 0:
+        raise OSError(errors[-1] if errors else f"git exited with status {proc.returncode}")
+    return proc.stdout.decode("utf-8", "replace")
+
+
 def _run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[bytes] | None:
     """``argv`` in ``cwd`` under a read-only, network-off sandbox (unwrapped where Landlock is missing)."""
     from codex_py.sandbox.policy import SandboxPolicy, command_env, sandboxed_command

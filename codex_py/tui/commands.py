@@ -510,39 +510,13 @@ async def cmd_init(screen: ChatScreen, args: str) -> None:
 
 
 # --- views ----------------------------------------------------------------------------------
-def workspace_diff(cwd: Path) -> str | None:
-    """``git diff`` of the workspace plus untracked files; None outside a repository, OSError if git failed.
-
-    One script in one read-only sandbox, with the repository's configured programs neutralised
-    (``sandbox.git``): a hostile ``.git/config`` runs nothing here.
-    """
-    from codex_py.sandbox.git import git_shell, run_git_script
-
-    untracked = git_shell("ls-files", "-z", "--others", "--exclude-standard")
-    script = "\n".join(
-        [
-            f"{git_shell('rev-parse', '--is-inside-work-tree')} >/dev/null || exit 3",
-            f"{git_shell('diff', 'HEAD', '--no-color')} 2>/dev/null || {git_shell('diff', '--no-color')}",
-            f"{untracked} | xargs -0 -r -n 1 {git_shell('diff', '--no-color', '--no-index', '--', '/dev/null')}",
-            "exit 0",
-        ]
-    )
-    proc = run_git_script(cwd, script)
-    if proc is None:
-        raise OSError("git did not finish within 30 s")
-    errors = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    if proc.returncode == 3 and (not errors or "not a git repository" in errors[-1]):
-        return None  # also: git is not installed
-    if proc.returncode != 0:
-        raise OSError(errors[-1] if errors else f"git exited with status {proc.returncode}")
-    return proc.stdout.decode("utf-8", "replace")
-
-
 async def cmd_diff(screen: ChatScreen, args: str) -> None:
     """/diff: the workspace's git diff, untracked files included."""
     from codex_py.tui.widgets.diff_view import DiffView
 
     try:
+        from codex_py.sandbox.git import workspace_diff
+
         diff = await asyncio.to_thread(workspace_diff, screen.codex.config.cwd)
     except OSError as exc:
         screen.notice(f"git diff failed: {exc}", "error", "run `git diff` in a terminal to see why")
