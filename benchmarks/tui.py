@@ -164,7 +164,9 @@ BURST_CHUNK = 1000
 """Deltas decoded per event-loop turn in a burst: about one 256 KiB socket read of SSE events."""
 
 
-async def run_burst(n: int, size: tuple[int, int], key_every_s: float = 0.01) -> dict[str, float]:
+async def run_burst(
+    n: int, size: tuple[int, int], key_every_s: float = 0.01, trace: dict[str, list[float]] | None = None
+) -> dict[str, float]:
     """An unpaced burst of ``n`` deltas (a network hiccup releases buffered tokens) while the user types.
 
     A thread posts a key every ``key_every_s`` the way Textual's input thread does; each key's latency is
@@ -229,6 +231,8 @@ async def run_burst(n: int, size: tuple[int, int], key_every_s: float = 0.01) ->
             stop.set()
             thread.join()
             await pilot.pause()
+        if trace is not None:
+            trace.update(sent=sent, echoed=echoed, done=[t0, t_done])
         count = min(len(sent), len(echoed))
         latencies = sorted((echoed[i] - sent[i]) * 1000 for i in range(count))
         during = [lat for i, lat in enumerate((echoed[j] - sent[j]) * 1000 for j in range(count)) if sent[i] <= t_done]

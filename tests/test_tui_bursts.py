@@ -103,3 +103,63 @@ async def test_a_resize_measures_what_is_on_screen_first_then_the_rest(tmp_path:
         await resizing
         await wait_for(pilot, lambda: not answer._pending, "caught up", rounds=3000)
         assert shown(answer) == reference(text, width)
+
+
+async def test_a_key_typed_during_a_burst_is_drawn_by_the_next_frame(tmp_path: Path) -> None:
+    """The screen's frame timer is ours (Textual's waits up to two periods after a late frame and makes a key
+    wait like any output): once the composer has a key, its echo is drawn before the next slice of the burst
+    is rendered (the screen lets the frame go first)."""
+    from codex_py.tui import frames
+
+    assert frames.SUPPORTED, "this Textual lacks the screen update timer tui/frames.py replaces"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = app.chat
+        log: list[str] = []
+        render_backlog = chat._render_backlog
+
+        async def logged_slice() -> None:
+            log.append("slice")
+            await render_backlog()
+
+        chat._render_backlog = logged_slice  # type: ignore[method-assign]
+        post = chat.composer.post_message
+
+        def watch_changes(message: object) -> bool:
+            if type(message).__name__ == "Changed":
+                log.append(f"key {len(chat.composer.text)}")
+            return post(message)  # type: ignore[arg-type]
+
+        chat.composer.post_message = watch_changes  # type: ignore[method-assign]
+        display = app._display
+
+        def logged_display(*args: object, **kwargs: object) -> None:
+            display(*args, **kwargs)  # type: ignore[arg-type]
+            log.append(f"frame {len(chat.composer.text)}")
+
+        app._display = logged_display  # type: ignore[method-assign]
+        sink = app.sink
+        sink(TurnStarted("t"))
+        deltas = make_deltas(20_000)
+        sink(AgentTextDelta(deltas[0]))
+        await wait_for(pilot, lambda: any(a._width for a in chat.transcript.query(AssistantMessage)), "laid out")
+        assert isinstance(chat.frame_timer, frames.FrameTimer)
+        for delta in deltas[1:]:
+            sink(AgentTextDelta(delta))
+        for _ in range(2000):
+            if len(chat._backlog) > 2:
+                break
+            await asyncio.sleep(0.001)
+        typed = 0
+        while chat._backlog and typed < 6:
+            app.post_message(events.Key("x", "x"))
+            typed += 1
+            for _ in range(3):
+                await asyncio.sleep(0.004)  # raw sleeps: the burst goes on rendering meanwhile
+        await wait_for(pilot, lambda: not chat._backlog, "burst rendered", rounds=3000)
+        assert typed >= 3, "the burst was rendered before keys could be typed"
+        for count in range(1, typed + 1):
+            start = log.index(f"key {count}")
+            echo = next(i for i in range(start, len(log)) if log[i].startswith("frame ") and int(log[i][6:]) >= count)
+            slices = log[start:echo].count("slice")
+            assert slices == 0, f"key {count} waited {slices} render slices for its frame: {log[start : echo + 1]}"

@@ -60,8 +60,13 @@ def run_notify(argv: Sequence[str], payload: Mapping[str, object]) -> None:
 
 def _clean(text: str, limit: int) -> str:
     """One line without control characters, at most ``limit`` characters."""
-    flat = " ".join(text.split())
-    flat = "".join(c for c in flat if unicodedata.category(c)[0] != "C")
+    kept: list[str] = []
+    for c in " ".join(text.split()):  # only as far as the limit: a long answer must not stall the app
+        if unicodedata.category(c)[0] != "C":
+            kept.append(c)
+            if len(kept) > limit:
+                break
+    flat = "".join(kept)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -53,8 +53,8 @@ def next_interval(base: float, late: float) -> float:
 
 
 @dataclass
-class AgentEvents(Message):
-    """A batch of agent events, in order (merged deltas included)."""
+class AgentEvents(Message, bubble=False):
+    """A batch of agent events, in order (merged deltas included), for the screen that renders them."""
 
     events: list[AgentEvent]
 

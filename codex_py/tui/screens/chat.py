@@ -14,7 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import UPDATE_PERIOD, Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from codex_py.agent.events import AgentEvent, ApprovalRequest, ApprovalResult, Decision, McpServerUpdate, TokenUsage
@@ -23,6 +24,8 @@ from codex_py.protocol.items import ImagePart
 from codex_py.protocol.items import UserMessage as ProtocolUserMessage
 from codex_py.tui.bridge import AgentEvents, EventBridge
 from codex_py.tui.files import list_files
+from codex_py.tui.frames import SUPPORTED as FRAMES_SUPPORTED
+from codex_py.tui.frames import FrameTimer, start_frame_timer
 from codex_py.tui.history import HistoryCursor, append_history, load_history
 from codex_py.tui.host import AppHost, host_of
 from codex_py.tui.renderer import RendererHooks, TranscriptRenderer
@@ -49,8 +52,8 @@ ESC_ESC_WINDOW_S = 1.0
 """A second Esc within this many seconds (idle, empty composer) opens /rewind."""
 
 
-class RenderMore(Message):
-    """Go on rendering the backlog of agent events."""
+class RenderMore(Message, bubble=False):
+    """Go on rendering the backlog of agent events (for this screen only: not the app's business)."""
 
 
 class BottomPane(Vertical):
@@ -116,8 +119,20 @@ class ChatScreen(Screen[None]):
         self._backlog: deque[AgentEvent] = deque()
         """Agent events received but not rendered yet (a burst is rendered in slices)."""
         self._render_more_posted = False
+        self.frame_timer: FrameTimer | None = None
+        self._yielded_to = 0
+        """The key (``FrameTimer.hurries``) whose echo rendering last gave way to."""
         self._last_escape = 0.0
         """When Esc was last pressed idle on an empty composer (a second one soon after opens /rewind)."""
+
+    @property
+    def _update_timer(self) -> Timer:
+        """Textual's frame timer, replaced by one that draws a key's echo sooner (see tui/frames.py)."""
+        if not FRAMES_SUPPORTED:
+            return super()._update_timer
+        if self.frame_timer is None:
+            self.frame_timer = start_frame_timer(self, UPDATE_PERIOD)
+        return self.frame_timer
 
     @property
     def codex(self) -> AppHost:
@@ -277,7 +292,21 @@ class ChatScreen(Screen[None]):
     @on(RenderMore)
     async def _render_more(self, message: RenderMore) -> None:
         self._render_more_posted = False
+        timer = self.frame_timer
+        if timer is not None and timer.hurried and self._yielded_to != timer.hurries:
+            # a key's echo waits for a frame: let this screen go idle first (which starts that frame), then
+            # render the next slice; once per key, so output never waits on a key that changed nothing
+            self._yielded_to = timer.hurries
+            self._post_render_more()
+            return
         await self._render_backlog()
+
+    def _post_render_more(self) -> None:
+        if not self._render_more_posted:
+            # posted from the next loop turn: a message already in the queue would be taken at once, without
+            # the loop running keys, timers and frames in between
+            self._render_more_posted = True
+            asyncio.get_running_loop().call_soon(self.post_message, RenderMore())
 
     async def _render_backlog(self) -> None:
         backlog = self._backlog
@@ -286,11 +315,7 @@ class ChatScreen(Screen[None]):
         while backlog:
             await handle(backlog.popleft())
             if backlog and time.perf_counter() - started > RENDER_BUDGET_S:
-                if not self._render_more_posted:
-                    # posted from the next loop turn: a message already in the queue would be taken at once,
-                    # without the loop running keys, timers and frames in between
-                    self._render_more_posted = True
-                    asyncio.get_running_loop().call_soon(self.post_message, RenderMore())
+                self._post_render_more()
                 break
         self.call_after_refresh(self._sync_hint, True)
 

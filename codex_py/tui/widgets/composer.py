@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from codex_py.tui.files import fuzzy_match
+from codex_py.tui.frames import draw_soon
 from codex_py.tui.history import HistoryCursor
 from codex_py.tui.widgets.completion import Candidate, CompletionList
 
@@ -98,6 +99,7 @@ class Composer(TextArea):
 
     # --- keys ----------------------------------------------------------------------------
     async def _on_key(self, event: events.Key) -> None:
+        draw_soon(self)  # the echo gets a frame of its own, even while an answer streams
         key = event.key
         if key == "ctrl+r" or (self.searching and key in ("up", "down", "tab", "enter", "escape", *NEWLINE_KEYS)):
             self._stop(event)
@@ -151,6 +153,7 @@ class Composer(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         """A pasted path to an existing image file attaches the image instead of inserting the text (any other
         paste goes on to TextArea's own handler: Textual calls each class's handler in turn)."""
+        draw_soon(self)
         path = image_path(event.text, self._cwd())
         if path is not None:
             event.stop()
