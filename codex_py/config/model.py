@@ -119,9 +119,9 @@ class TuiConfig:
     """A Textual theme name."""
     alt_screen: bool = True
     """Full-screen app; false runs inline so the conversation stays in scrollback."""
-    inline_live_scrollback: bool = False
-    """Inline only, experimental: move each finished cell into the terminal's scrollback as it completes
-    (default: the conversation is printed there at exit). Known race: a cell can occasionally be overwritten."""
+    inline_live_scrollback: bool = True
+    """Inline only: move each finished cell into the terminal's scrollback as it completes, as Codex does
+    (false: the conversation is printed there whole at exit)."""
     transcript_line_budget: int = 4000
     """Finished transcript blocks beyond this many lines are pruned from the screen."""
     notifications: bool | list[Literal["agent-turn-complete", "approval-requested"]] = True

@@ -98,12 +98,20 @@ class CodexApp(App[int]):
         await flush_finished(self)
 
     def _display(self, screen: Screen[Any], renderable: RenderableType | None) -> None:
-        """Inline, finished cells waiting in ``above`` are printed above the app with the frame (one write)."""
-        if self.above and renderable is not None and self._driver is not None and self._driver.is_inline:
-            from codex_py.tui.inline import write_above
+        """Inline: the terminal cursor goes where the composer really is (``fit_cursor``), and finished cells
+        waiting in ``above`` are printed above the app in the same write as the frame."""
+        driver = self._driver
+        if renderable is None or self._batch_count or driver is None or not driver.is_inline:
+            super()._display(screen, renderable)
+            return
+        from codex_py.tui.inline import above_the_frame, fit_cursor
 
+        fit_cursor(self, renderable)
+        if self.above:
             text, self.above = self.above, ""
-            write_above(self, text)
+            with above_the_frame(self, text):
+                super()._display(screen, renderable)
+            return
         super()._display(screen, renderable)
 
     async def on_event(self, event: events.Event) -> None:

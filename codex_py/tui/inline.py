@@ -23,12 +23,18 @@ from __future__ import annotations
 
 import io
 import signal
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.geometry import Offset, Size
 
+SYNC_START = "\x1b[?2026h"
+"""Begins a synchronized update (DEC mode 2026), which Textual writes first when the terminal has them."""
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from rich.console import RenderableType
     from textual.widget import Widget
 
@@ -92,16 +98,49 @@ def render_for_terminal(renderables: list[RenderableType], width: int, color_sys
     return out.getvalue()
 
 
-def write_above(app: CodexApp, text: str) -> None:
-    """Write ``text`` (ending with a newline) where the app starts, just before the frame that draws the app
-    below it (``CodexApp._display`` calls this): both reach the terminal in one write, so the app never blinks."""
+def fit_cursor(app: CodexApp, renderable: object) -> None:
+    """Before an inline frame: put the terminal cursor where the focused input really is, inside the frame.
+
+    Textual moves the cursor from the app's origin to ``App.cursor_position`` after each inline frame and back
+    by the same amount before the next. A text area updates that position when its cursor moves, not when the
+    layout moves the widget (cells leaving the transcript move the composer up), so it can point below the
+    app; where the app sits at the bottom of the terminal the move down stops at the last row, the move back
+    up goes too far, and the next frame (or the conversation printed at exit) overwrites lines above the app."""
+    rows = len(getattr(renderable, "strips", ()) or ())
+    if not rows:
+        return
+    offset = getattr(app.focused, "cursor_screen_offset", None)
+    x, y = offset if isinstance(offset, Offset) else app.cursor_position
+    app.cursor_position = Offset(max(0, x), min(max(0, y), rows - 1))
+
+
+@contextmanager
+def above_the_frame(app: CodexApp, text: str) -> Iterator[None]:
+    """While the frame is written (``CodexApp._display``): ``text`` (ending with a newline) goes where the app
+    starts, in the same terminal write as the frame that draws the app below it, so no terminal (or a
+    screen capture) ever shows one without the other."""
     driver = app._driver
     if driver is None or not text:
+        yield
         return
     _x, y = app._previous_cursor_position
     move = (f"\x1b[{y}A" if y > 0 else "") + "\r"  # back to the app's first line (Textual left the cursor x, y in)
-    driver.write(move + "\x1b[J" + text)
-    app._previous_cursor_position = Offset(0, 0)
+    pending = [move + "\x1b[J" + text]
+    app._previous_cursor_position = Offset(0, 0)  # the frame starts where the text ends
+    write = driver.write
+
+    def write_with_text(data: str) -> None:
+        if pending and data != SYNC_START:  # inside the synchronized update, when the terminal has one
+            data = pending.pop() + data
+        write(data)
+
+    driver.write = write_with_text  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        driver.write = write  # type: ignore[method-assign]
+        if pending:  # no frame was written after all
+            write(pending.pop())
 
 
 async def flush_finished(app: CodexApp) -> int:
@@ -119,10 +158,11 @@ async def flush_finished(app: CodexApp) -> int:
     for cell in cells:
         if cell is header:
             transcript._header = None  # printed: the transcript no longer has a header cell
-    await transcript.remove_children(cells)
-    if text:
+    # no frame between taking the cells out and printing them: it would show them nowhere (or twice)
+    with app.batch_update():
         app.above += text  # written with the next frame
-        app.screen.refresh()
+        await transcript.remove_children(cells)
+    app.screen.refresh()
     return len(cells)
 
 
