@@ -188,3 +188,44 @@ def test_subscription_usage_windows_in_json_with_warnings(
     weekly = 12 if wire == "responses" else 10
     clock = time.strftime("%H:%M", time.localtime(reset))
     assert f"usage: 5h 92% · weekly {weekly}% · resets {clock}" in human.stderr
+
+
+@pytest.mark.parametrize("wire", WIRES)
+def test_a_resumed_session_keeps_its_tokens_and_cost(
+    wire: str, fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
+) -> None:
+    """Each response's usage is recorded in the rollout (``token_count``): ``exec resume`` goes on counting
+    from there (usage and cost of ``turn.completed``) and ``max_session_cost_usd`` counts what was spent."""
+    configure(isolated_home, fake_provider, wire, "gpt-5")
+    fake_provider.script(Reply(text="one", usage=Usage(input_tokens=10_000, output_tokens=1000)))  # $0.0225
+    first = events(run(tmp_path, "--json", "first"))[-1]
+    assert first["type"] == "turn.completed" and first["cost_usd"] == pytest.approx(0.0225)
+    rollout = next(isolated_home.glob("sessions/**/rollout-*.jsonl"))
+    records = [json.loads(line) for line in rollout.read_text().splitlines()]
+    counted = [r["payload"] for r in records if r["type"] == "token_count"]
+    assert counted == [
+        {
+            "model": "gpt-5",
+            "turn": 1,
+            "usage": {
+                "input_tokens": 10_000,
+                "cached_input_tokens": 0,
+                "output_tokens": 1000,
+                "reasoning_output_tokens": 0,
+                "cache_write_tokens": 0,
+            },
+        }
+    ]
+
+    fake_provider.script(Reply(text="two", usage=Usage(input_tokens=2000, output_tokens=100)))  # $0.0035
+    second = events(run(tmp_path, "--json", "resume", "--last", "second"))[-1]
+    assert second["type"] == "turn.completed", second
+    assert second["usage"]["input_tokens"] == 12_000 and second["usage"]["output_tokens"] == 1100
+    assert second["cost_usd"] == pytest.approx(0.026)
+
+    # the budget counts the resumed session's spend: $0.026 is past $0.02 before any request
+    requests = len(fake_provider.requests)
+    out = run(tmp_path, "-c", "max_session_cost_usd=0.02", "--json", "resume", "--last", "third")
+    assert out.returncode == 1, out.stderr
+    assert len(fake_provider.requests) == requests
+    assert "$0.0260" in events(out)[-1]["error"]["message"]

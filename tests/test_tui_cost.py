@@ -94,3 +94,30 @@ async def test_subscription_usage_windows_in_status_and_warning(fake_provider: F
         status = last_notice(app).message
         assert "Cost:        subscription (no per-token price)" in status
         assert f"Usage:       5h 77% · weekly 10% · resets {time.strftime('%H:%M', time.localtime(reset))}" in status
+
+
+async def test_a_resumed_session_shows_what_it_cost_before(fake_provider: FakeProvider, tmp_path: Path) -> None:
+    from codex_py.session.resume import ResumeTarget
+
+    fake_provider.script(Reply(text="One.", usage=Usage(input_tokens=10_000, output_tokens=1_000, cached_tokens=4_000)))
+    first = (6_000 * 2.0 + 4_000 * 0.2 + 1_000 * 10.0) / 1e6  # 0.0228
+    app = priced_app(fake_provider, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await send(pilot, app, "one")
+        await wait_for(pilot, idle(app), "first turn")
+        assert app.session is not None
+        session_id = app.session.session_id
+
+    resumed = priced_app(fake_provider, tmp_path)
+    resumed.resume = ResumeTarget(session_id)
+    async with resumed.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: resumed.session is not None, "session resumed")
+        await pilot.pause()
+        status = resumed.chat.status_bar.info.render_line(160)
+        assert f"${first:.4f}" in status and "11.0k tokens" in status, status
+        await send(pilot, resumed, "/cost")
+        await pilot.pause()
+        rows = last_notice(resumed).message.splitlines()
+        assert rows[1].split()[0] == "1" and rows[1].endswith(f"${first:.4f}")
+        assert f"total: ${first:.4f}" in rows[2]

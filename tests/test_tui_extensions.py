@@ -74,6 +74,16 @@ async def test_prompts_and_skills_from_the_composer(
         assert app.chat.composer.text == "/prompts:review FILE=a.py", "the text stays to be completed"
         assert len(fake_provider.requests) == 1, "nothing sent with a missing argument"
 
+        app.chat.composer.load_text("summarize ")
+        app.chat.composer.move_cursor(app.chat.composer.document.end)
+        await pilot.press("$", "p", "d")
+        assert popup.kind == "$" and "$pdf-tools" in str(popup.get_option_at_index(0).prompt)
+        assert "Read PDFs." in str(popup.get_option_at_index(0).prompt), "the popup shows the skill's description"
+        await pilot.press("tab")
+        assert app.chat.composer.text == "summarize $pdf-tools " and not popup.is_open
+        await pilot.press("$", "z", "z", "z")
+        assert not popup.is_open, "no skill matches: no popup"
+
         app.chat.composer.load_text("")
         await send(pilot, app, "summarize $pdf-tools")
         await wait_for(pilot, idle(app), "skill turn")

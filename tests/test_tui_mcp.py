@@ -250,3 +250,54 @@ async def test_long_result_is_collapsed_and_expands(fake_provider: FakeProvider,
         await pilot.press("enter")
         assert "row 11" in cell.plain_text()
         assert isinstance(app.screen, type(app.chat)) and not isinstance(app.screen, ApprovalScreen)
+
+
+async def test_a_resumed_session_redraws_its_mcp_calls_as_they_were_shown(
+    fake_provider: FakeProvider,
+    tmp_path: Path,
+    isolated_home: Path,
+    time_server: str,  # noqa: F811
+) -> None:
+    """Each finished MCP call is recorded (``tool_end`` kind ``mcp``): a resume draws the same call cells (server,
+    tool, arguments, status, duration, result), not plain tool lines."""
+    from codex_py.session.resume import ResumeTarget
+
+    write_servers(isolated_home, time_server)
+    fake_provider.script(
+        Reply(
+            tool_calls=[
+                Call(TIME_TOOL, '{"timezone": "Europe/Paris"}', call_id="a1"),
+                Call(TIME_TOOL, '{"timezone": "Not/AZone"}', call_id="a2"),
+            ]
+        ),
+        Reply(text="Paris it is."),
+    )
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot, app, "MCP 1/1 ready")
+        await turn(pilot, app, "what time is it", "Paris it is.")
+        shown = [cell.plain_text() for cell in mcp_cells(app)]
+        assert app.session is not None
+        session_id = app.session.session_id
+    assert len(shown) == 2 and shown[0].startswith("✓ time · get_current_time") and "Europe/Paris" in shown[0]
+    assert shown[1].startswith("✗ time · get_current_time")
+
+    resumed = make_app(fake_provider, tmp_path)
+    resumed.resume = ResumeTarget(session_id)
+    async with resumed.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: len(mcp_cells(resumed)) == 2, "history drawn")
+        assert [cell.plain_text() for cell in mcp_cells(resumed)] == shown
+
+
+def test_a_recorded_mcp_call_keeps_the_size_of_its_images_not_their_data() -> None:
+    from codex_py.agent import events as ev
+    from codex_py.agent.session import tool_record
+
+    image = {"type": "image", "mimeType": "image/png", "data": "A" * 400}
+    result = {"content": [{"type": "text", "text": "a chart"}, image]}
+    end = ev.McpToolCallEnd("c1", "charts", "draw", {"n": 1}, result, None, "completed", 0.5)
+    record = tool_record(end)
+    assert record is not None and record["kind"] == "mcp" and record["duration_s"] == 0.5
+    assert record["result"]["content"][1] == {"type": "image", "mimeType": "image/png", "data": "", "bytes": 300}
+    assert result_text(record["result"]) == result_text(result) == "a chart\n[image image/png, 300 bytes]"
+    assert result["content"][1]["data"] == "A" * 400  # the event's own result is left as it was

@@ -9,8 +9,8 @@ session's total unknown (None) from then on; the budget then counts what is know
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from codex_py.protocol.events import Usage
 
@@ -57,18 +57,19 @@ class CostMeter:
             return None
         return self.turns[-1].cost_usd
 
-    def add(self, usage: Usage, turn: object) -> float | None:
+    def add(self, usage: Usage, turn: object, model: str | None = None) -> float | None:
         """Account one response's usage; ``turn`` identifies its turn (the same object for every response
-        of one turn, e.g. the turn's usage accumulator). Returns its cost (None: unknown or not billed)."""
+        of one turn, e.g. the turn's usage accumulator); ``model`` answered it (default: the configured one).
+        Returns its cost (None: unknown or not billed)."""
         from codex_py.providers.pricing import cost_usd, model_price
 
+        model = model or self._model()
         if turn is not self._turn_key or not self.turns:
             self._turn_key = turn
-            self.turns.append(TurnCost(len(self.turns) + 1, self._model()))
+            self.turns.append(TurnCost(len(self.turns) + 1, model))
         current = self.turns[-1]
         current.usage.accumulate(usage)
         current.responses += 1
-        model = self._model()
         price = model_price(model, self.config.model_prices)
         if price is None:
             self.unpriced.add(model)
@@ -116,3 +117,33 @@ class CostMeter:
 
     def _model(self) -> str:
         return self.config.model or self.config.provider.default_model
+
+
+USAGE_COUNTS = tuple(f.name for f in fields(Usage))
+
+
+def usage_record(usage: Usage, model: str, turn: int) -> dict[str, Any]:
+    """The rollout's ``token_count`` record of one response: its usage, the model and the meter's turn."""
+    return {"model": model, "turn": turn, "usage": {name: getattr(usage, name) for name in USAGE_COUNTS}}
+
+
+def replay(meter: CostMeter, records: list[dict[str, Any]]) -> tuple[Usage, Usage | None]:
+    """Account recorded responses (``usage_record``) again, e.g. when a session is resumed; returns the
+    usage total and the last response's usage. Records that are not well formed are skipped."""
+    total = Usage()
+    last: Usage | None = None
+    turns: dict[object, object] = {}
+    for record in records:
+        counts = record.get("usage")
+        model = record.get("model")
+        if not isinstance(counts, dict) or not isinstance(model, str) or not model:
+            continue
+        values = [counts.get(name, 0) for name in USAGE_COUNTS]
+        if not all(type(v) is int and v >= 0 for v in values):
+            continue
+        usage = Usage(*values)
+        key = turns.setdefault(record.get("turn") if isinstance(record.get("turn"), int) else len(turns), object())
+        meter.add(usage, key, model)
+        total.accumulate(usage)
+        last = usage
+    return total, last

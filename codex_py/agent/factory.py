@@ -37,6 +37,7 @@ async def create_session(
     history: list[Item] = []
     transcript: list[Item] | None = None
     tool_records: dict[str, dict[str, Any]] = {}
+    usage_records: list[dict[str, Any]] = []
     if resume is not None:
         path = find_rollout(paths, resume.session_id, last=resume.last, cwd=config.cwd)
         recorder = RolloutRecorder.reopen(path)  # locked first: a session another process runs is refused
@@ -47,7 +48,7 @@ async def create_session(
             raise
         session_id = loaded.meta.id
         history = list(loaded.items)
-        transcript, tool_records = loaded.transcript, loaded.tool_records
+        transcript, tool_records, usage_records = loaded.transcript, loaded.tool_records, loaded.usage_records
     else:
         session_id = new_session_id()
         recorder = RolloutRecorder.create(paths, session_id=session_id, config=config)
@@ -87,6 +88,7 @@ async def create_session(
         tool_records=tool_records,
     )
     session.auth_mode = provider_auth.mode
+    session.restore_usage(usage_records)
     session.skills = skills
     for note in skills.warnings:
         sink(Warning(note))

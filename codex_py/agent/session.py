@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from codex_py.agent.cost import usage_record
 from codex_py.agent.events import (
     AgentEvent,
     AgentMessage,
@@ -24,6 +25,7 @@ from codex_py.agent.events import (
     CommandEnd,
     Compacted,
     EventSink,
+    McpToolCallEnd,
     PatchEnd,
     StreamReset,
     TokenUsage,
@@ -580,12 +582,21 @@ class Session:
         self._measured_tokens = usage.input_tokens + usage.output_tokens
         self._measured_at = len(self.history)
         used = self._measured_tokens
-        self.cost.add(usage, turn_usage)
+        model = self.config.model or self.config.provider.default_model
+        self.cost.add(usage, turn_usage, model)
         cost = self.cost
+        self._record_event("token_count", usage_record(usage, model, cost.turns[-1].index))
         spent = (cost.session_usd, cost.turn_usd)
         self.sink(TokenUsage(turn_usage + Usage(), self.usage, self._window(), used, self.rate_limits, *spent))
         if (note := cost.budget_note()) is not None:
             self.sink(Warning(note))
+
+    def restore_usage(self, records: list[dict[str, Any]]) -> None:
+        """A resumed session: the token total, the last response's usage and the cost per turn (``/cost``, the
+        status bar, ``max_session_cost_usd``) of the responses its rollout recorded (``token_count``)."""
+        from codex_py.agent.cost import replay
+
+        self.usage, self.last_usage = replay(self.cost, records)
 
     def _window(self) -> int | None:
         if self.config.model_context_window:
@@ -648,7 +659,8 @@ def _cut_short(call: ToolCall) -> bool:
 
 
 def tool_record(event: AgentEvent) -> dict[str, Any] | None:
-    """What a front end needs to redraw a finished command or patch as it was shown (None for other events)."""
+    """What a front end needs to redraw a finished command, patch or MCP tool call as it was shown (None for
+    other events)."""
     if type(event) is CommandEnd:
         return {
             "kind": "command",
@@ -667,7 +679,32 @@ def tool_record(event: AgentEvent) -> dict[str, Any] | None:
             "message": event.message,
             "changes": [{"path": c.path, "kind": c.kind, "diff": c.diff, "move_to": c.move_to} for c in event.changes],
         }
+    if type(event) is McpToolCallEnd:
+        return {
+            "kind": "mcp",
+            "call_id": event.call_id,
+            "server": event.server,
+            "tool": event.tool,
+            "arguments": event.arguments,
+            "result": _without_media(event.result),
+            "error": event.error,
+            "status": event.status,
+            "duration_s": event.duration_s,
+        }
     return None
+
+
+def _without_media(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An MCP result with each image's or audio's data replaced by its size (``bytes``): the cell shows one line
+    for them, and the data is in the rollout already (the tool result the model got)."""
+    if not result or not isinstance(result.get("content"), list):
+        return result
+    content: list[Any] = []
+    for block in result["content"]:
+        if isinstance(block, dict) and block.get("type") in ("image", "audio") and isinstance(block.get("data"), str):
+            block = {**block, "data": "", "bytes": len(block["data"]) * 3 // 4}
+        content.append(block)
+    return {**result, "content": content}
 
 
 def _hook_context(event: str, contexts: list[str]) -> UserMessage:

@@ -355,6 +355,8 @@ class LoadedSession:
     """Every item recorded, across compactions (each compaction as its summary message): what a front end redraws."""
     tool_records: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The ``tool_end`` records by call id: how each command and patch ended (``agent.session.tool_record``)."""
+    usage_records: list[dict[str, Any]] = field(default_factory=list)
+    """The ``token_count`` records (each response's usage, model and turn): a resumed session's cost and tokens."""
     stopped_at: int | None = None
     """With ``load_rollout(stop_before_prompt=k)``: the index (0-based) of the line holding the prompt where
     reading stopped; None when the file has fewer prompts."""
@@ -418,6 +420,7 @@ def load_rollout(path: Path, *, stop_before_prompt: int | None = None) -> Loaded
     items: list[Item] = []
     transcript: list[Item] = []
     tool_records: dict[str, dict[str, Any]] = {}
+    usage_records: list[dict[str, Any]] = []
     prompts = 0
     stopped_at: int | None = None
     for number, line in enumerate(lines, 1):
@@ -446,6 +449,8 @@ def load_rollout(path: Path, *, stop_before_prompt: int | None = None) -> Loaded
                 transcript.extend(items[-1:])  # the summary message (the recent user messages are copies)
             elif kind == "tool_end" and isinstance(payload, dict) and isinstance(payload.get("call_id"), str):
                 tool_records[payload["call_id"]] = payload
+            elif kind == "token_count" and isinstance(payload, dict):
+                usage_records.append(payload)
             elif kind == "thread_rolled_back" and isinstance(payload, dict) and "replacement_history" in payload:
                 kept = payload.get("prompts_kept")
                 items = [item_from_json(raw) for raw in payload["replacement_history"]]
@@ -457,7 +462,13 @@ def load_rollout(path: Path, *, stop_before_prompt: int | None = None) -> Loaded
     if meta is None:
         raise UsageError(f"{path} is not a codex-py session (no session_meta header)", "run `codex-py sessions`")
     return LoadedSession(
-        meta, close_unanswered_calls(items), path, close_unanswered_calls(transcript), tool_records, stopped_at
+        meta,
+        close_unanswered_calls(items),
+        path,
+        close_unanswered_calls(transcript),
+        tool_records,
+        usage_records,
+        stopped_at,
     )
 
 

@@ -29,6 +29,16 @@ def spend_text(event: TokenUsage | None) -> str:
     return ""
 
 
+def session_spend_text(session: Session | None) -> str:
+    """The status bar's part before this run's first response: what a resumed session's recorded responses
+    cost (``$0.0421``), "" when nothing is known."""
+    if session is None or not session.cost.turns or session.cost.session_usd is None:
+        return ""
+    from codex_py.providers.pricing import format_usd
+
+    return format_usd(session.cost.session_usd)
+
+
 def status_lines(session: Session) -> list[str]:
     """``Cost:`` and ``Usage:`` rows of /status."""
     from codex_py.providers.pricing import format_usd

@@ -95,6 +95,7 @@ class ChatScreen(Screen[None]):
             history=self.history,
             commands=self._command_candidates,
             files=self._file_candidates,
+            skills=self._skill_candidates,
             id="composer",
         )
         self.bridge = EventBridge(self.post_message)
@@ -243,6 +244,13 @@ class ChatScreen(Screen[None]):
         if mcp is None:
             return []
         return [Candidate("/" + p.command, "/" + p.command, p.description or "MCP prompt") for p in mcp.prompts()]
+
+    def _skill_candidates(self) -> list[Candidate]:
+        """``$name`` for each skill the session found, with its description."""
+        skills = self.codex.session.skills if self.codex.session is not None else None
+        if skills is None:
+            return []
+        return [Candidate("$" + s.name, "$" + s.name, s.description) for s in skills.skills]
 
     def _file_candidates(self) -> list[str]:
         if self._files is None:
@@ -523,7 +531,7 @@ class ChatScreen(Screen[None]):
 
     def refresh_status(self) -> None:
         """Redraw the status bar from the config, session and last usage."""
-        from codex_py.tui.spend import spend_text
+        from codex_py.tui.spend import session_spend_text, spend_text
 
         app = self.codex
         config = app.config
@@ -537,9 +545,9 @@ class ChatScreen(Screen[None]):
                 auth=session.auth_mode if session else "connecting…",
                 cwd=short_path(config.cwd),
                 tokens=_total(usage.session) if usage else (_total(session.usage) if session else 0),
-                spend=spend_text(usage),
+                spend=spend_text(usage) if usage else session_spend_text(session),
                 context_window=usage.context_window if usage else (session.context_window if session else None),
-                context_used=usage.context_used if usage else 0,
+                context_used=usage.context_used if usage else (session.context_tokens() if session else 0),
                 sandbox=config.sandbox_mode,
                 approvals=config.approval_policy,
                 mcp=mcp_text(session.mcp.counts() if session is not None and session.mcp is not None else None),

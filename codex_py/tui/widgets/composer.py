@@ -19,6 +19,9 @@ from codex_py.tui.widgets.completion import Candidate, CompletionList
 
 NEWLINE_KEYS = ("shift+enter", "ctrl+j")
 _AT_TOKEN = re.compile(r"(?:^|\s)@(\S*)$")
+_SKILL_TOKEN = re.compile(r"(?:^|\s)\$([A-Za-z0-9_:-]*)$")
+"""``$name`` being typed at the cursor (a skill: the session injects it when the message is sent)."""
+_TOKENS = {"@": _AT_TOKEN, "$": _SKILL_TOKEN}
 PLACEHOLDER = "Ask codex-py anything  (/ commands · @ files · ! shell · ctrl+r history)"
 SEARCH_TITLE = "history search · enter takes · esc cancels"
 SHELL_TITLE = "! shell command · runs sandboxed, no model call"
@@ -85,6 +88,7 @@ class Composer(TextArea):
         history: HistoryCursor,
         commands: Callable[[], list[Candidate]],
         files: Callable[[], list[str]],
+        skills: Callable[[], list[Candidate]] = list,
         id: str | None = None,
     ) -> None:
         super().__init__("", id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
@@ -92,6 +96,7 @@ class Composer(TextArea):
         self.sent = history
         self._commands = commands
         self._files = files
+        self._skills = skills
         self.placeholder = PLACEHOLDER
         self.searching = False
         """True while Ctrl+R history search is open: the text is the query."""
@@ -198,7 +203,8 @@ class Composer(TextArea):
         self.update_completion()
 
     def update_completion(self) -> None:
-        """Show slash commands for ``/word`` at the start, files for ``@token`` at the cursor."""
+        """Show slash commands for ``/word`` at the start, files for ``@token`` and skills for ``$name`` at the
+        cursor."""
         if self.searching:
             self._show_matches()
             return
@@ -214,6 +220,15 @@ class Composer(TextArea):
             found = fuzzy_match(match.group(1), self._files(), limit=10)
             self.popup.show("@", [Candidate("@" + p, p) for p in found])
             return
+        match = _SKILL_TOKEN.search(before)
+        if match is not None:
+            word = match.group(1).lower()
+            skills = self._skills()
+            shown = [c for c in skills if c.insert[1:].lower().startswith(word)]
+            shown += [c for c in skills if c not in shown and word in c.insert[1:].lower()]
+            if shown:
+                self.popup.show("$", shown[:10])
+                return
         self.popup.close()
 
     def _accept(self, *, submit: bool) -> None:
@@ -229,7 +244,8 @@ class Composer(TextArea):
             return
         row, col = self.cursor_location
         before = self.document.get_line(row)[:col]
-        match = _AT_TOKEN.search(before)
+        token = _TOKENS.get(kind)
+        match = token.search(before) if token is not None else None
         if match is None:
             return
         start = (row, col - len(match.group(1)) - 1)

@@ -6,7 +6,8 @@ patch ended). Shell calls become finished command cells with the duration, exit 
 the live cell showed; patches (``apply_patch``, the text editor, a patch run through the shell) become patch
 cells with their diffs; ``update_plan`` calls become the turn's checklist (their arguments hold the plan),
 drawn once per turn where the first one was, in its last state, as the live cell was redrawn in place;
-a compaction's summary message becomes a divider with the summary collapsed. Without a record (rollouts
+a compaction's summary message becomes a divider with the summary collapsed; an MCP tool call becomes the
+call cell it was (server, tool, arguments, status, duration, result). Without a record (rollouts
 written before records existed) a command's exit code and duration come from the result text the model saw.
 Other tools become a one-line cell with the tool's output tail.
 """
@@ -29,6 +30,7 @@ from codex_py.protocol.items import UserMessage as UserItem
 from codex_py.session.compaction import SUMMARY_PREFIX, is_summary_message
 from codex_py.tui.widgets.assistant_message import AssistantMessage
 from codex_py.tui.widgets.command_cell import TAIL_LINES, CommandCell
+from codex_py.tui.widgets.mcp_cell import McpCallCell
 from codex_py.tui.widgets.patch_cell import PatchCell
 from codex_py.tui.widgets.plan_cell import PlanCell
 from codex_py.tui.widgets.thinking import ThinkingBlock
@@ -111,6 +113,8 @@ def _tool_cell(call: ToolCall, result: ToolResult | None, record: Mapping[str, A
     failed = result is None or result.is_error
     if record is not None and record.get("kind") == "patch":
         return _patch_cell(call.call_id, record)
+    if record is not None and record.get("kind") == "mcp":
+        return _mcp_cell(call.call_id, record)
     argv = _argv(call)
     if argv is None:
         return ToolHistoryCell(call.name, _summary(call), output, failed)
@@ -154,6 +158,21 @@ def _patch_cell(call_id: str, record: Mapping[str, Any]) -> PatchCell:
             )
     cell = PatchCell(call_id, changes)
     cell.finish(str(record.get("status") or "failed"), str(record.get("message") or ""))
+    return cell
+
+
+def _mcp_cell(call_id: str, record: Mapping[str, Any]) -> McpCallCell:
+    result = record.get("result")
+    error = record.get("error")
+    duration = record.get("duration_s")
+    server, tool = str(record.get("server") or "?"), str(record.get("tool") or "?")
+    cell = McpCallCell(call_id, server, tool, record.get("arguments"))
+    cell.finish(
+        result if isinstance(result, dict) else None,
+        error if isinstance(error, str) else None,
+        "completed" if record.get("status") == "completed" else "failed",
+        float(duration) if isinstance(duration, (int, float)) and duration > 0 else 1e-9,
+    )
     return cell
 
 

@@ -43,7 +43,8 @@ def result_text(result: dict[str, Any] | None) -> str:
         if kind == "text":
             parts.append(str(block.get("text", "")))
         elif kind in ("image", "audio"):
-            size = len(block.get("data") or "") * 3 // 4
+            recorded = block.get("bytes")  # a redrawn call: the rollout keeps the size, not the data
+            size = recorded if isinstance(recorded, int) else len(block.get("data") or "") * 3 // 4
             parts.append(f"[{kind} {block.get('mimeType') or '?'}, {size:,} bytes]")
         elif kind == "resource":
             resource = block.get("resource") or {}
