@@ -658,40 +658,29 @@ def _cut_short(call: ToolCall) -> bool:
         return True
 
 
+_RECORDED: dict[type, tuple[str, tuple[str, ...]]] = {
+    CommandEnd: ("command", ("call_id", "exit_code", "duration_s", "status", "reason", "approval")),
+    PatchEnd: ("patch", ("call_id", "status", "message")),
+    McpToolCallEnd: ("mcp", ("call_id", "server", "tool", "arguments", "error", "status", "duration_s")),
+}
+"""The events a ``tool_end`` record keeps, their ``kind`` and the fields copied as they are."""
+
+
 def tool_record(event: AgentEvent) -> dict[str, Any] | None:
     """What a front end needs to redraw a finished command, patch or MCP tool call as it was shown (None for
     other events)."""
-    if type(event) is CommandEnd:
-        return {
-            "kind": "command",
-            "call_id": event.call_id,
-            "exit_code": event.exit_code,
-            "duration_s": event.duration_s,
-            "status": event.status,
-            "reason": event.reason,
-            "approval": event.approval,
-        }
+    recorded = _RECORDED.get(type(event))
+    if recorded is None:
+        return None
+    kind, names = recorded
+    record: dict[str, Any] = {"kind": kind, **{name: getattr(event, name) for name in names}}
     if type(event) is PatchEnd:
-        return {
-            "kind": "patch",
-            "call_id": event.call_id,
-            "status": event.status,
-            "message": event.message,
-            "changes": [{"path": c.path, "kind": c.kind, "diff": c.diff, "move_to": c.move_to} for c in event.changes],
-        }
-    if type(event) is McpToolCallEnd:
-        return {
-            "kind": "mcp",
-            "call_id": event.call_id,
-            "server": event.server,
-            "tool": event.tool,
-            "arguments": event.arguments,
-            "result": _without_media(event.result),
-            "error": event.error,
-            "status": event.status,
-            "duration_s": event.duration_s,
-        }
-    return None
+        record["changes"] = [
+            {"path": c.path, "kind": c.kind, "diff": c.diff, "move_to": c.move_to} for c in event.changes
+        ]
+    elif type(event) is McpToolCallEnd:
+        record["result"] = _without_media(event.result)
+    return record
 
 
 def _without_media(result: dict[str, Any] | None) -> dict[str, Any] | None:
