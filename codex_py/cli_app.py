@@ -44,7 +44,15 @@ def build_app() -> "typer.Typer":
     from typing import Annotated, Any, Optional
 
     import typer
-    from typer.core import TyperGroup
+    from typer.core import TyperCommand, TyperGroup
+
+    class ExecResumeCommand(TyperCommand):
+        """``codex-py exec resume`` reaches the hidden ``exec-resume`` command (``cli.py`` rewrites the
+        arguments): its usage lines and error hints say ``exec resume``, the words the user typed."""
+
+        def make_context(self, info_name: Any, args: Any, parent: Any = None, **extra: Any) -> Any:
+            shown = "exec resume" if info_name == "exec-resume" else info_name
+            return super().make_context(shown, args, parent, **extra)
 
     class RootGroup(TyperGroup):
         """``codex-py --help`` also lists the interactive app's prompt and options (the hidden ``tui``
@@ -196,19 +204,38 @@ def build_app() -> "typer.Typer":
         )
     ]
 
-    def with_shared_options(mode: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    exec_params = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation)
+        for name, annotation, default in (
+            ("json", Json, False),
+            ("output_last_message", OutLast, None),
+            ("output_schema", OutSchema, None),
+            ("skip_git_repo_check", SkipGit, False),
+            ("image", Images, None),
+            ("search", Search, False),
+        )
+    ]
+    """``exec`` and ``exec resume``'s own options (given to the command as one dict, ``options``)."""
+
+    def with_shared_options(
+        mode: str, extra: list[inspect.Parameter] | None = None
+    ) -> Callable[[Callable[..., None]], Callable[..., None]]:
         """Give a command the shared options (TUI and exec); it receives them as one ``CliOverrides``
-        in its first parameter, ``cli``."""
+        in its first parameter, ``cli``. ``extra`` options come after the command's own, as a dict
+        in its ``options`` parameter."""
+        more = extra or []
 
         def decorate(fn: Callable[..., None]) -> Callable[..., None]:
-            own = list(inspect.signature(fn).parameters.values())[1:]
+            own = [p for p in list(inspect.signature(fn).parameters.values())[1:] if p.name != "options"]
 
             def command(**kwargs: Any) -> None:
                 shared = [kwargs.pop(p.name) for p in shared_params]
+                if more:
+                    kwargs["options"] = {p.name: kwargs.pop(p.name) for p in more}
                 fn(overrides(mode, *shared), **kwargs)
 
             # typer reads the signature and the annotations: the shared options, then the command's own
-            params = [*shared_params, *own]
+            params = [*shared_params, *own, *more]
             command.__name__, command.__doc__ = fn.__name__, fn.__doc__
             command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
             command.__annotations__ = {p.name: p.annotation for p in params}
@@ -235,59 +262,38 @@ def build_app() -> "typer.Typer":
             images=image or [],
         )
 
-    @app.command("exec")
-    @with_shared_options("exec")
-    def exec_(
-        cli: "CliOverrides",
-        prompt: Prompt = None,
-        json: Json = False,
-        output_last_message: OutLast = None,
-        output_schema: OutSchema = None,
-        skip_git_repo_check: SkipGit = False,
-        image: Images = None,
-        search: Search = False,
-    ) -> None:
-        """Run one task non-interactively and exit ('exec resume' continues a session)."""
+    def run_exec_command(cli: "CliOverrides", prompt: str | None, resume: Any, options: dict[str, Any]) -> None:
         _run(
             "codex_py.exec.runner:run_exec",
-            with_search(cli, search),
+            with_search(cli, options["search"]),
             prompt,
-            images=image or [],
-            json_mode=json,
-            output_last_message=output_last_message,
-            output_schema=output_schema,
-            skip_git_repo_check=skip_git_repo_check,
-            resume=None,
+            images=options["image"] or [],
+            json_mode=options["json"],
+            output_last_message=options["output_last_message"],
+            output_schema=options["output_schema"],
+            skip_git_repo_check=options["skip_git_repo_check"],
+            resume=resume,
         )
 
-    @app.command("exec-resume", hidden=True)
-    @with_shared_options("exec")
+    @app.command("exec")
+    @with_shared_options("exec", exec_params)
+    def exec_(cli: "CliOverrides", prompt: Prompt = None, options: dict[str, Any] | None = None) -> None:
+        """Run one task non-interactively and exit ('exec resume' continues a session)."""
+        run_exec_command(cli, prompt, None, options or {})
+
+    @app.command("exec-resume", hidden=True, cls=ExecResumeCommand)
+    @with_shared_options("exec", exec_params)
     def exec_resume(
         cli: "CliOverrides",
         session_id: Annotated[Optional[str], typer.Argument(help="Session id (or the prompt with --last).")] = None,  # noqa: UP045
         prompt: Prompt = None,
         last: Last = False,
-        json: Json = False,
-        output_last_message: OutLast = None,
-        output_schema: OutSchema = None,
-        skip_git_repo_check: SkipGit = False,
-        image: Images = None,
-        search: Search = False,
+        options: dict[str, Any] | None = None,
     ) -> None:
         """Continue a recorded session non-interactively."""
         if last and session_id is not None and prompt is None:
             session_id, prompt = None, session_id
-        _run(
-            "codex_py.exec.runner:run_exec",
-            with_search(cli, search),
-            prompt,
-            images=image or [],
-            json_mode=json,
-            output_last_message=output_last_message,
-            output_schema=output_schema,
-            skip_git_repo_check=skip_git_repo_check,
-            resume=ResumeTarget(session_id, last),
-        )
+        run_exec_command(cli, prompt, ResumeTarget(session_id, last), options or {})
 
     @app.command("review")
     @with_shared_options("exec")
@@ -469,9 +475,7 @@ def build_app() -> "typer.Typer":
         cli = overrides("other", None, None, profile, config, None, None, None, False, None)
         _run("codex_py.login.commands:logout", cli, provider, all_providers=all_)
 
-    mcp_app = typer.Typer(
-        name="mcp", help="Manage MCP servers in config.toml (see docs/mcp.md).", no_args_is_help=True
-    )
+    mcp_app = typer.Typer(name="mcp", help="Manage MCP servers in config.toml (see docs/mcp.md).", no_args_is_help=True)
 
     @mcp_app.command("add")
     def mcp_add(

@@ -49,6 +49,21 @@ def test_help_shows_the_interactive_options(argv: list[str]) -> None:
     assert all(e in efforts for e in ("none", "minimal", "low", "medium", "high", "xhigh"))
 
 
+def test_exec_and_exec_resume_help_name_what_the_user_typed() -> None:
+    """``exec resume`` is a hidden ``exec-resume`` command inside: its help and errors say ``exec resume``, and
+    both commands list the same exec options."""
+    resume = run("exec", "resume", "--help")
+    assert resume.returncode == 0, resume.stderr
+    assert resume.stdout.startswith("Usage: codex-py exec resume [OPTIONS] [session_id] [prompt]")
+    wrong = run("exec", "resume", "--bogus")
+    assert wrong.returncode == 2 and "Try 'codex-py exec resume -h' for help." in wrong.stderr
+    assert "exec-resume" not in resume.stdout + wrong.stderr
+    exec_help = run("exec", "--help").stdout
+    for option in ("--json", "-o, --output-last-message", "--output-schema", "--skip-git-repo-check", "-i, --image"):
+        assert option in exec_help and option in resume.stdout, option
+    assert "--last" in resume.stdout and "--last" not in exec_help
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
