@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from codex_py.agent.events import TurnFailed, Warning
 from codex_py.mcp.attach import mentions
@@ -115,3 +116,67 @@ def test_exec_attaches_a_resource_and_expands_a_prompt_of_a_server_still_startin
     out = _exec("exec", "-s", "read-only", "/mcp__ev__args-prompt city=Lyon", cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Lyon" in sent_text(fake_provider, 1)
+
+
+async def test_the_model_lists_and_reads_resources_with_codex_s_tools(
+    fake_provider: FakeProvider, tmp_path: Path, everything: Path
+) -> None:
+    """list_mcp_resources / list_mcp_resource_templates / read_mcp_resource (Codex's names and arguments): JSON in
+    MCP's field names for one server, across every server, by page, and errors the model can act on."""
+    from codex_py.agent.events import McpToolCallEnd
+    from tests.test_mcp import tool_names, tool_outputs
+
+    uri = "demo://resource/dynamic/text/1"
+    fake_provider.script(
+        Reply(
+            tool_calls=[
+                Call("list_mcp_resources", '{"server": "ev"}', call_id="l1"),
+                Call("list_mcp_resources", "{}", call_id="l2"),
+                Call("list_mcp_resource_templates", '{"server": "ev"}', call_id="t1"),
+                Call("read_mcp_resource", json.dumps({"server": "ev", "uri": uri}), call_id="r1"),
+                Call("read_mcp_resource", '{"server": "nope", "uri": "x://y"}', call_id="r2"),
+                Call("list_mcp_resources", '{"cursor": "abc"}', call_id="l3"),
+                Call("read_mcp_resource", '{"server": "ev", "uri": "demo://resource/dynamic/blob/1"}', call_id="r3"),
+            ]
+        ),
+        Reply(text="done"),
+    )
+    session, sink, manager = await mcp_session(fake_provider, tmp_path, "chat", ev_overrides(everything))
+    try:
+        assert manager.resource_servers() == ["ev"]
+        await session.run_turn("what resources are there?")
+    finally:
+        await session.aclose()
+    offered = tool_names(fake_provider.requests[0].json)
+    assert {"list_mcp_resources", "list_mcp_resource_templates", "read_mcp_resource"} <= set(offered)
+    ends = {e.call_id: e for e in sink.of(McpToolCallEnd)}
+    statuses = [ends[c].status for c in ("l1", "l2", "t1", "r1", "r2", "l3", "r3")]
+    assert statuses == ["completed"] * 4 + ["failed"] * 2 + ["completed"]
+    assert (ends["l1"].server, ends["l1"].tool) == ("ev", "list_mcp_resources")
+    assert ends["l2"].server == "codex"  # a list across every server
+
+    def answer(call_id: str) -> dict[str, Any]:
+        result = ends[call_id].result
+        assert result is not None
+        parsed: dict[str, Any] = json.loads(result["content"][0]["text"])
+        return parsed
+
+    one = answer("l1")
+    assert one["server"] == "ev"
+    listed = one["resources"]
+    assert isinstance(listed, list) and listed and all(r["server"] == "ev" and "uri" in r for r in listed)
+    assert any(str(r["uri"]).startswith("demo://resource/static/document/") for r in listed)
+    assert "mimeType" in json.dumps(listed)  # MCP's own field names
+    every = answer("l2")
+    assert {r["uri"] for r in every["resources"]} >= {r["uri"] for r in listed}
+    templates = answer("t1")["resourceTemplates"]
+    assert isinstance(templates, list) and any("{" in t["uriTemplate"] for t in templates)
+    read = answer("r1")
+    assert read["uri"] == uri and "Resource 1" in json.dumps(read["contents"])
+    assert ends["r2"].error == "unknown MCP server 'nope': the servers with resources are ev"
+    assert "can only be used with `server`" in str(ends["l3"].error)
+    [binary] = answer("r3")["contents"]
+    assert "blob" not in binary and str(binary["text"]).startswith("[binary ")
+    assert str(binary["text"]).endswith(" bytes not included]")
+    sent = tool_outputs(fake_provider.requests[1].json)
+    assert "Resource 1" in sent and "unknown MCP server" in sent

@@ -424,6 +424,10 @@ class Session:
 
                 self._mcp_specs = (ready, mcp_tool_specs(ready))
             tools = [*tools, *self._mcp_specs[1]]
+            if self.mcp.resource_servers():  # Codex's list/read tools, while a server serves resources
+                from codex_py.agent.mcp_resources import resource_tool_specs
+
+                tools += resource_tool_specs()
         return ModelRequest(
             model=self.config.model,
             instructions=self.instructions,

@@ -28,6 +28,7 @@ from codex_py.agent.events import (
     PlanUpdated,
     Warning,
 )
+from codex_py.agent.mcp_resources import NAMES as RESOURCE_TOOLS
 from codex_py.config import Config
 from codex_py.protocol import ToolCall, ToolResult
 
@@ -120,6 +121,10 @@ class ToolRunner:
 
     async def _dispatch(self, call: ToolCall) -> ToolResult:
         name = call.name
+        if name in RESOURCE_TOOLS and self.mcp is not None:
+            from codex_py.agent.mcp_resources import run_resource_tool
+
+            return await run_resource_tool(self, call)
         if name.startswith("mcp__") and self.mcp is not None:
             from codex_py.agent.mcp_calls import Abort, run_mcp_call
 

@@ -146,6 +146,8 @@ class _Server:
     resources: list[McpResource] = field(default_factory=list)
     prompts: list[McpPrompt] = field(default_factory=list)
     errlog: IO[str] | None = None
+    serves_resources: bool = False
+    """The server declared the resources capability (the model then gets the resource tools)."""
     unauthorized: bool = False
     """The HTTP server answered 401 (it needs ``codex-py mcp login`` or a bearer token)."""
 
@@ -310,6 +312,7 @@ class McpManager:
                 with contextlib.suppress(Exception):  # optional: a server without them still serves tools
                     async with asyncio.timeout(cfg.startup_timeout_sec):
                         if getattr(caps, "resources", None) is not None:
+                            srv.serves_resources = True
                             srv.resources = await _list_resources(srv.status.name, session)
                         if getattr(caps, "prompts", None) is not None:
                             srv.prompts = await _list_prompts(srv.status.name, session)
@@ -454,6 +457,30 @@ class McpManager:
     def resources(self) -> list[McpResource]:
         """The resources of the servers ready now."""
         return [r for srv in self._servers.values() if srv.status.state == "ready" for r in srv.resources]
+
+    def resource_servers(self) -> list[str]:
+        """The ready servers that serve resources, in configuration order."""
+        return [name for name, srv in self._servers.items() if srv.status.state == "ready" and srv.serves_resources]
+
+    async def resource_page(self, server: str, kind: str, cursor: str | None) -> dict[str, Any]:
+        """One page of a server's ``resources`` or ``resourceTemplates`` as MCP JSON (``nextCursor`` when there
+        are more). Raises ``McpCallError``."""
+        from mcp.types import PaginatedRequestParams
+
+        params = PaginatedRequestParams(cursor=cursor) if cursor else None
+        if kind == "resources":
+            result = await self._request(server, "listing resources", lambda s: s.list_resources(params=params))
+        else:
+            result = await self._request(
+                server, "listing resource templates", lambda s: s.list_resource_templates(params=params)
+            )
+        page: dict[str, Any] = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return page
+
+    async def resource_contents(self, server: str, uri: str) -> list[dict[str, Any]]:
+        """A resource's contents as MCP JSON (``uri``, ``mimeType``, ``text`` or ``blob``). Raises ``McpCallError``."""
+        result = await self._request(server, f"reading {uri}", lambda s: s.read_resource(uri))
+        return [item.model_dump(mode="json", by_alias=True, exclude_none=True) for item in result.contents]
 
     def prompts(self) -> list[McpPrompt]:
         return [p for srv in self._servers.values() if srv.status.state == "ready" for p in srv.prompts]
