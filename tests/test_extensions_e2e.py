@@ -383,3 +383,72 @@ def test_hooks_run_under_the_sessions_sandbox_policy(
         assert "tok-secret-123" not in env and f"CLAUDE_PROJECT_DIR={workdir}" in env
     finally:
         shutil.rmtree(outside, ignore_errors=True)
+
+
+def _logged(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def test_post_compact_stop_failure_and_session_end_hooks_run_with_their_fields(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    """The later Codex / Claude Code events: PreCompact and PostCompact (matcher on the trigger, the summary),
+    StopFailure when a turn fails on an error, SessionEnd when the run ends (only once a turn ran)."""
+    from tests.support.replies import HttpError
+
+    log = workdir / "events.log"
+    record = f"cat >> {log}; echo >> {log}"
+    hooks = hooks_toml("PreCompact", record, matcher="auto") + hooks_toml("PostCompact", record, matcher="auto")
+    hooks += hooks_toml("PostCompact", "touch manual-matched", matcher="manual")
+    hooks += hooks_toml("StopFailure", record) + hooks_toml("SessionEnd", record)
+    configure(isolated_home, fake_provider, "responses", extra="model_auto_compact_token_limit = 1\n")
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(hooks)
+    fake_provider.script(Reply(text="SUMMARY-MARKER-5"), Reply(text="done"))
+    out = run(*QUIET, "a long task", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    events = _logged(log)
+    assert [e["hook_event_name"] for e in events] == ["PreCompact", "PostCompact", "SessionEnd"]
+    assert events[0]["trigger"] == events[1]["trigger"] == "auto" and "permission_mode" not in events[1]
+    assert "SUMMARY-MARKER-5" in events[1]["compact_summary"]
+    assert events[2]["reason"] == "other" and events[2]["session_id"] == events[0]["session_id"]
+    assert not (workdir / "manual-matched").exists(), "a PostCompact matcher on `manual` ran for an auto compaction"
+
+    log.unlink()
+    fake_provider.script(HttpError(400, message="no such parameter: frobnicate"))
+    out = run(*QUIET, "-c", "model_auto_compact_token_limit=1000000", "break it", cwd=workdir)
+    assert out.returncode == 1
+    failed, ended = _logged(log)
+    assert failed["hook_event_name"] == "StopFailure" and "frobnicate" in failed["error"] and failed["turn_id"]
+    assert ended["hook_event_name"] == "SessionEnd"
+
+
+def test_an_interrupted_turn_runs_the_interrupt_hook_then_session_end(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    import signal
+
+    log = workdir / "events.log"
+    record = f"cat >> {log}; echo >> {log}"
+    configure(isolated_home, fake_provider, "chat")
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(hooks_toml("Interrupt", record) + hooks_toml("SessionEnd", record))
+    fake_provider.script(Reply(text="never ends", stall_after=2))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codex_py", "exec", *QUIET, "work slowly"],
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not fake_provider.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    events = _logged(log)
+    assert [e["hook_event_name"] for e in events] == ["Interrupt", "SessionEnd"], err
+    assert events[0]["reason"] == "interrupted" and events[0]["turn_id"]

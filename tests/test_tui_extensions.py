@@ -152,3 +152,29 @@ async def test_desktop_notification_when_unfocused(fake_provider: FakeProvider, 
         await send(pilot, app, "again")
         await wait_for(pilot, lambda: len(fake_provider.requests) == 4 and idle(app)(), "focused turn")
         assert len(app.desktop_notifications) == count, "no notification while focused"
+
+
+async def test_session_end_hooks_say_why_the_session_ended(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
+) -> None:
+    """/new ends the session with reason `clear`, quitting the app with `prompt_input_exit` (Claude Code's words)."""
+    log = tmp_path / "ended.log"
+    (isolated_home / "config.toml").write_text(
+        '[[hooks.SessionEnd]]\n[[hooks.SessionEnd.hooks]]\ntype = "command"\n'
+        f"command = {json.dumps(f'cat >> {log}; echo >> {log}')}\n"
+    )
+    fake_provider.script(Reply(text="one"), Reply(text="two"))
+    app = make_app(fake_provider, tmp_path)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        first = app.session
+        await send(pilot, app, "hello")
+        await wait_for(pilot, idle(app), "first turn")
+        await send(pilot, app, "/new")
+        await wait_for(pilot, lambda: app.session is not first and app.session is not None, "new session")
+        await wait_for(pilot, lambda: log.exists(), "SessionEnd ran for /new", rounds=1500)
+        await send(pilot, app, "again")
+        await wait_for(pilot, idle(app), "second turn")
+    ended = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [e["reason"] for e in ended] == ["clear", "prompt_input_exit"]
+    assert ended[0]["session_id"] != ended[1]["session_id"]

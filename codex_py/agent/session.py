@@ -73,6 +73,8 @@ CUT_SHORT_OUTPUT = (
     "not run: the response reached its output token limit before this call's arguments were complete. "
     "Send it again in smaller steps (for example several shorter patches)."
 )
+SESSION_END_HOOKS_S = 10.0
+"""Longest wait for the SessionEnd hooks: quitting must not hang on one (its own timeout may be 600 s)."""
 REFUSAL_NOTE = "The model declined to answer; its refusal is left out of the conversation it sees next."
 
 
@@ -155,6 +157,8 @@ class Session:
         self.notify_client = "codex-py-tui" if interactive else "codex-py-exec"
         self._search_noted = False
         self._hook_session_started = False
+        self._background: set[asyncio.Task[Any]] = set()
+        """Hooks run without waiting for them (Interrupt, from a cancelled turn)."""
 
     # --- public --------------------------------------------------------------------------
     async def run_turn(self, text: str | UserMessage) -> None:
@@ -222,14 +226,21 @@ class Session:
             if err.request_id:
                 message_text += f" (request id: {err.request_id})"
             self.sink(TurnFailed(message_text, err.hint, 3 if err.kind is ErrorKind.AUTHENTICATION else 1))
+            failure = {"turn_id": turn_id, "error": message_text, "last_assistant_message": last_text}
+            await self.run_hooks("StopFailure", failure)
         except TurnAbortRequested:
             self._close_open_calls()
             self._record_event("turn_aborted", {"reason": "denied"})
             self.sink(TurnAborted("stopped by the user at an approval"))
+            await self.run_hooks("Interrupt", {"turn_id": turn_id, "reason": "denied"})
         except asyncio.CancelledError:
             self._close_open_calls()
             self._record_event("turn_aborted", {"reason": "interrupted"})
             self.sink(TurnAborted())
+            if self.hooks is not None and self.hooks.has("Interrupt"):  # this task is being cancelled: not awaited
+                interrupted = self.run_hooks("Interrupt", {"turn_id": turn_id, "reason": "interrupted"})
+                self._background.add(task := asyncio.get_running_loop().create_task(interrupted))
+                task.add_done_callback(self._background.discard)
             raise
         finally:
             if self.checkpointer is not None:  # synchronous: the task may be cancelled (~tens of ms)
@@ -240,7 +251,7 @@ class Session:
         """Summarize the conversation and replace the history with the summary (/compact)."""
         from codex_py.session.compaction import compact_history, estimate_tokens
 
-        await self.run_hooks("PreCompact", {"trigger": trigger})
+        await self.run_hooks("PreCompact", {"trigger": trigger}, (trigger,))
         before = self.context_tokens()
         new_history, summary = await compact_history(
             self.client,
@@ -255,6 +266,7 @@ class Session:
         after = estimate_tokens(new_history)
         self._record_event("compacted", {"summary": summary, "replacement_history": new_history})
         self.sink(Compacted(summary, before, after))
+        await self.run_hooks("PostCompact", {"trigger": trigger, "compact_summary": summary}, (trigger,))
 
     def roll_back(self, history: list[Item], transcript: list[Item], prompts_kept: int) -> None:
         """Replace the conversation by an earlier state (``/rewind``): ``history`` is what the model sees from
@@ -389,8 +401,17 @@ class Session:
         )
         run_notify(self.config.notify, payload)
 
-    async def aclose(self) -> None:
-        """Stop the MCP servers and close the model client's connections."""
+    async def aclose(self, reason: str = "other") -> None:
+        """Run the SessionEnd hooks (``reason``: ``clear`` for /new, ``prompt_input_exit`` when the app is quit,
+        else ``other``; at most ``SESSION_END_HOOKS_S``), stop the MCP servers and close the model client."""
+        if self._hook_session_started and self.hooks is not None and self.hooks.has("SessionEnd"):
+            if self._background:  # an Interrupt hook still running
+                await asyncio.wait(set(self._background), timeout=SESSION_END_HOOKS_S)
+            try:
+                async with asyncio.timeout(SESSION_END_HOOKS_S):
+                    await self.run_hooks("SessionEnd", {"reason": reason}, (reason,))
+            except TimeoutError:
+                self.sink(Warning(f"SessionEnd hooks were stopped after {SESSION_END_HOOKS_S:g} s (the session ends)"))
         self._mcp_pending = False
         if self.mcp is not None:
             await self.mcp.aclose()

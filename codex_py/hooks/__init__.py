@@ -1,5 +1,6 @@
 """Lifecycle hooks: user commands run at SessionStart, UserPromptSubmit, PreToolUse, PermissionRequest,
-PostToolUse, PreCompact and Stop, configured as Codex (and Claude Code) do.
+PostToolUse, PreCompact, PostCompact, Stop, StopFailure, Interrupt and SessionEnd, configured as Codex (and
+Claude Code) do.
 
 ``loader`` reads the definitions (``[hooks]`` in config.toml and ``hooks.json`` beside it, in the home and
 in the project's ``.codex/`` folders), ``trust`` records which project hooks the user accepted, ``runner``
@@ -17,4 +18,7 @@ EVENTS = (
     "PreCompact",
     "PostCompact",
     "Stop",
+    "StopFailure",
+    "Interrupt",
+    "SessionEnd",
 )

@@ -168,8 +168,8 @@ class CodexApp(App[int]):
             self.chat.refresh_status()
             return
         old, self.session = self.session, session
-        if old is not None and replace:
-            await _close_session(old)  # frees its rollout for other processes (exec resume)
+        if old is not None and replace:  # frees its rollout for other processes (exec resume)
+            await _close_session(old, "other" if resume is not None else "clear")
         self.config = session.config
         self.chat.session_ready()
 
@@ -217,7 +217,7 @@ class CodexApp(App[int]):
 
     async def on_unmount(self) -> None:
         if self.session is not None:
-            await _close_session(self.session)
+            await _close_session(self.session, "prompt_input_exit")
 
     def exit(self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         """Quit, keeping the conversation for the scrollback (the widgets are gone once ``run`` returns)."""
@@ -257,9 +257,9 @@ class CodexApp(App[int]):
             self.exit(0)
 
 
-async def _close_session(session: Session) -> None:
-    """Close the model client and the rollout (which unlocks the session)."""
-    await session.aclose()
+async def _close_session(session: Session, reason: str) -> None:
+    """Close the model client and the rollout (which unlocks the session); ``reason`` for SessionEnd hooks."""
+    await session.aclose(reason)
     close = getattr(session.recorder, "close", None)
     if callable(close):
         close()
