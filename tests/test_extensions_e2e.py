@@ -113,6 +113,43 @@ def test_skill_listed_by_name_and_description_body_only_when_invoked(
     assert "BODY-MARKER-7f3a" in body(fake_provider, 2)
 
 
+def test_skills_config_turns_a_skill_off_and_include_instructions_hides_the_list(
+    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
+) -> None:
+    """``[[skills.config]]`` (by path or by name, the last entry wins) and ``[skills] include_instructions``."""
+    skill_dir = isolated_home / "skills" / "pdf-tools"
+    skill_dir.mkdir(parents=True)
+    (skill_dir / "SKILL.md").write_text(SKILL)
+    other = isolated_home / "skills" / "lint"
+    other.mkdir()
+    (other / "SKILL.md").write_text("---\nname: lint\ndescription: Run the linters.\n---\nLINT-BODY-55\n")
+    toggles = (
+        f"[[skills.config]]\npath = {json.dumps(str(skill_dir / 'SKILL.md'))}\nenabled = false\n"
+        '[[skills.config]]\nname = "lint"\nenabled = false\n'
+        '[[skills.config]]\nname = "lint"\nenabled = true\n'
+    )
+    configure(isolated_home, fake_provider, "responses")
+    with (isolated_home / "config.toml").open("a") as handle:
+        handle.write(toggles)
+    fake_provider.script(Reply(text="one"), Reply(text="two"))
+    out = run(*QUIET, "use $pdf-tools and $lint", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    listed = instructions(fake_provider, 0)
+    assert "pdf-tools" not in listed and "lint: Run the linters." in listed
+    sent = body(fake_provider, 0)
+    assert "BODY-MARKER-7f3a" not in sent and "LINT-BODY-55" in sent, "a disabled skill was injected"
+    listing = subprocess.run(
+        [sys.executable, "-m", "codex_py", "skills", "list", "--json"], cwd=workdir, capture_output=True, text=True
+    )
+    shown = json.loads(listing.stdout)
+    assert [s["name"] for s in shown["skills"]] == ["lint"] and shown["disabled"][0]["name"] == "pdf-tools"
+
+    out = run(*QUIET, "-c", "skills.include_instructions=false", "use $lint", cwd=workdir)
+    assert out.returncode == 0, out.stderr
+    assert "Run the linters." not in instructions(fake_provider, 1)
+    assert "LINT-BODY-55" in body(fake_provider, 1), "$name still injects a skill when the list is left out"
+
+
 def test_bad_skill_is_one_warning_and_the_rest_load(isolated_home: Path, workdir: Path) -> None:
     good = isolated_home / "skills" / "good"
     bad = workdir / ".agents" / "skills" / "bad"

@@ -178,3 +178,46 @@ async def test_session_end_hooks_say_why_the_session_ended(
     ended = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert [e["reason"] for e in ended] == ["clear", "prompt_input_exit"]
     assert ended[0]["session_id"] != ended[1]["session_id"]
+
+
+async def test_skills_can_be_turned_off_and_on_from_the_skills_picker(
+    fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path
+) -> None:
+    """/skills → "Enable/Disable skills…" → a skill: saved as [[skills.config]] in config.toml (comments kept), and
+    ``$name`` stops injecting it at once; flipping it again turns it back on."""
+    skill = isolated_home / "skills" / "pdf-tools"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: pdf-tools\ndescription: Read PDFs.\n---\nSKILL-BODY-4411\n")
+    (isolated_home / "config.toml").write_text("# my settings\n")
+    fake_provider.script(Reply(text="off"), Reply(text="on"))
+    app = make_app(fake_provider, tmp_path)
+
+    async def flip() -> None:
+        await send(pilot, app, "/skills")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "skills picker")
+        await pilot.press("end", "enter")  # the last entry: Enable/Disable skills…
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, PickerScreen)
+                and "Enable/Disable" in str(app.screen.query_one("#title").render())
+            ),
+            "toggle picker",
+        )
+        await pilot.press("enter")
+
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await flip()
+        await wait_for(pilot, lambda: any("pdf-tools disabled" in n for n in notices(app)), "disabled")
+        saved = (isolated_home / "config.toml").read_text()
+        assert saved.startswith("# my settings") and "[[skills.config]]" in saved and "enabled = false" in saved
+        await send(pilot, app, "summarize $pdf-tools")
+        await wait_for(pilot, idle(app), "turn with the skill off")
+        assert "SKILL-BODY-4411" not in json.dumps(fake_provider.requests[0].json)
+        await flip()
+        await wait_for(pilot, lambda: any("pdf-tools enabled" in n for n in notices(app)), "enabled")
+        assert "enabled = true" in (isolated_home / "config.toml").read_text()
+        await send(pilot, app, "summarize $pdf-tools")
+        await wait_for(pilot, lambda: len(fake_provider.requests) == 2 and idle(app)(), "turn with the skill on")
+        assert "SKILL-BODY-4411" in json.dumps(fake_provider.requests[1].json)

@@ -70,9 +70,10 @@ async def create_session(
         patch_format = APPLY_PATCH_INSTRUCTIONS
     from codex_py.skills.loader import discover_skills, render_skills
 
-    skills = discover_skills(paths.config_dir, config.cwd)
+    skills = discover_skills(paths.config_dir, config.cwd, toggles=config.skills.config)
+    listed = render_skills(skills.skills) if config.skills.include_instructions else ""
     instructions = build_instructions(
-        config, load_project_docs(config, paths), patch_format=patch_format, skills=render_skills(skills.skills)
+        config, load_project_docs(config, paths), patch_format=patch_format, skills=listed
     )
     session = Session(
         config,

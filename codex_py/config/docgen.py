@@ -20,11 +20,13 @@ _TABLES = {
     "McpToolConfig": "[mcp_servers.NAME.tools.TOOL]",
     "ModelPrice": '[model_prices."MODEL"]',
     "ToolsConfig": "[tools]",
+    "SkillsConfig": "[skills]",
+    "SkillToggle": "[[skills.config]]",
     "WebSearchToolConfig": "[tools.web_search]",
     "WebSearchLocation": "[tools.web_search.location]",
 }
 _SKIP = {"cwd", "config_file", "full_auto", "id", "oauth", "sandbox_workspace_write", "tui", "model_providers"}
-_SKIP |= {"mcp_servers", "tools", "model_prices", "projects"}
+_SKIP |= {"mcp_servers", "tools", "model_prices", "projects", "skills"}
 
 
 def render() -> str:

@@ -169,6 +169,29 @@ class ToolsConfig:
     """The web search tool's options; ``true``/``false`` is Codex's legacy switch, accepted and ignored."""
 
 
+@dataclass(slots=True)
+class SkillToggle:
+    """``[[skills.config]]``: turn one skill on or off (``/skills`` writes these)."""
+
+    path: str | None = None
+    """The skill's SKILL.md (absolute path)."""
+    name: str | None = None
+    """Or the skill's name (when ``path`` is not given)."""
+    enabled: bool = True
+    """False: the skill is not listed for the model and ``$name`` does not inject it."""
+
+
+@dataclass(slots=True)
+class SkillsConfig:
+    """``[skills]``."""
+
+    include_instructions: bool = True
+    """List the skills (names, descriptions, files) in the model's instructions; false leaves the list out
+    (``$name`` still injects a skill)."""
+    config: list[SkillToggle] = field(default_factory=list)
+    """Per-skill switches (``[[skills.config]]``); the last one naming a skill wins."""
+
+
 McpApprovalMode = Literal["auto", "prompt", "approve"]
 
 
@@ -336,6 +359,8 @@ class Config:
     """The provider's own web search tool (``--search`` sets ``live``): cached results only, live pages, or
     none. Responses and Messages wires; Chat Completions has none."""
     tools: ToolsConfig = field(default_factory=ToolsConfig)
+    skills: SkillsConfig = field(default_factory=SkillsConfig)
+    """``[skills]`` and ``[[skills.config]]``: see below."""
 
     # --- runtime (not read from config.toml) ---
     cwd: Path = field(default_factory=Path.cwd)

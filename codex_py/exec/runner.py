@@ -229,7 +229,7 @@ def _expand_command(text: str, config: Config) -> str:
     if not is_prompt_command(text):
         from codex_py.skills.loader import discover_skills
 
-        skills = discover_skills(home, config.cwd)
+        skills = discover_skills(home, config.cwd, toggles=config.skills.config)
     try:
         return expand_input(text, home, skills)
     except ExpansionError as exc:

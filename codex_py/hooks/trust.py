@@ -43,22 +43,15 @@ def trust_hooks(handlers: list[HookHandler], config_file: Path) -> None:
     """Record ``handlers`` as trusted in the home's config.toml (comments and layout kept)."""
     import tomlkit
 
-    text = config_file.read_text(encoding="utf-8") if config_file.exists() else ""
-    doc = tomlkit.parse(text)
-    hooks = doc.get("hooks")
-    if hooks is None:
-        hooks = tomlkit.table(is_super_table=True)
-        doc["hooks"] = hooks
-    state = hooks.get("state")
-    if state is None:
-        state = tomlkit.table(is_super_table=True)
-        hooks["state"] = state
+    from codex_py.config.edit import load_for_edit, save, table_in
+
+    doc = load_for_edit(config_file)
+    state = table_in(table_in(doc, "hooks"), "state")
     for handler in handlers:
         entry = tomlkit.table()
         entry["trusted_hash"] = handler.trust_hash()
         state[handler.key] = entry
-    config_file.parent.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    save(config_file, doc)
 
 
 def describe(handlers: list[HookHandler]) -> str:

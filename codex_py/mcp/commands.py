@@ -23,15 +23,10 @@ def _check_name(name: str) -> None:
 
 
 def _load_doc() -> tuple[Any, Any]:
-    import tomlkit
+    from codex_py.config.edit import load_for_edit
 
     path = resolve_paths().config_file
-    try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        doc = tomlkit.parse(text)
-    except (OSError, UnicodeDecodeError, tomlkit.exceptions.ParseError) as exc:
-        raise ConfigError(f"cannot edit {path}: {exc}", f"fix {path} first") from exc
-    return path, doc
+    return path, load_for_edit(path)
 
 
 def add(

@@ -17,7 +17,7 @@ def list_skills(cli: CliOverrides, *, as_json: bool = False) -> int:
 
     config = load_config(cli)
     home = resolve_paths().config_dir
-    found = discover_skills(home, config.cwd)
+    found = discover_skills(home, config.cwd, toggles=config.skills.config)
     prompts = discover_prompts(home)
     out = sys.stdout
     if as_json:
@@ -27,6 +27,7 @@ def list_skills(cli: CliOverrides, *, as_json: bool = False) -> int:
                 for s in found.skills
             ],
             "shadowed": [{"name": s.name, "path": str(s.path)} for s in found.shadowed],
+            "disabled": [{"name": s.name, "path": str(s.path)} for s in found.disabled],
             "prompts": [{"name": p.name, "description": p.description, "path": str(p.path)} for p in prompts],
             "warnings": found.warnings,
         }
@@ -42,6 +43,8 @@ def list_skills(cli: CliOverrides, *, as_json: bool = False) -> int:
             out.write(f"  {'':<{width}}        {skill.path}\n")
     for skill in found.shadowed:
         out.write(f"  (shadowed: {skill.name} at {skill.path})\n")
+    for skill in found.disabled:
+        out.write(f"  (disabled by [[skills.config]]: {skill.name} at {skill.path})\n")
     if prompts:
         out.write("Custom prompts (use /prompts:NAME):\n")
         for prompt in prompts:

@@ -16,9 +16,14 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from codex_py.skills.frontmatter import FrontMatterError, one_line, read_head, split
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from codex_py.config.model import SkillToggle
 
 Scope = Literal["repo", "user"]
 MAX_DEPTH = 6
@@ -57,6 +62,22 @@ class SkillSet:
     """Skills whose name an earlier root already has."""
     warnings: list[str] = field(default_factory=list)
     """One line per file that could not be used."""
+    disabled: list[Skill] = field(default_factory=list)
+    """Skills turned off by ``[[skills.config]]`` (not listed for the model, ``$name`` does not inject them)."""
+
+    def apply(self, toggles: Sequence[SkillToggle]) -> None:
+        """Turn skills off (or back on) as ``[[skills.config]]`` says: by SKILL.md path, else by name; the last
+        entry naming a skill wins."""
+        every = [*self.skills, *self.disabled]
+        enabled = {id(skill): True for skill in every}
+        for toggle in toggles:
+            for skill in every:
+                if (toggle.path and os.path.abspath(toggle.path) == str(skill.path)) or (
+                    not toggle.path and toggle.name == skill.name
+                ):
+                    enabled[id(skill)] = toggle.enabled
+        self.skills = [s for s in every if enabled[id(s)]]
+        self.disabled = [s for s in every if not enabled[id(s)]]
 
     def get(self, name: str) -> Skill | None:
         for skill in self.skills:
@@ -139,8 +160,11 @@ def load_skill(path: Path, scope: Scope) -> Skill:
     return Skill(name, description, path.absolute(), scope, hint)
 
 
-def discover_skills(home: Path, cwd: Path, *, user_home: Path | None = None) -> SkillSet:
-    """Every skill in the roots (module docstring); a bad file is one warning and is skipped."""
+def discover_skills(
+    home: Path, cwd: Path, *, user_home: Path | None = None, toggles: Sequence[SkillToggle] = ()
+) -> SkillSet:
+    """Every skill in the roots (module docstring); a bad file is one warning and is skipped. ``toggles``
+    (``[[skills.config]]``) turn some off."""
     result = SkillSet()
     names: set[str] = set()
     files: set[Path] = set()
@@ -162,6 +186,8 @@ def discover_skills(home: Path, cwd: Path, *, user_home: Path | None = None) -> 
                 continue
             names.add(skill.name)
             result.skills.append(skill)
+    if toggles:
+        result.apply(toggles)
     return result
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from codex_py.config.errors import ConfigError
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from codex_py.skills.loader import SkillSet
     from codex_py.skills.prompts import CustomPrompt
     from codex_py.tui.screens.chat import ChatScreen
@@ -21,7 +25,8 @@ def _skills(screen: ChatScreen) -> SkillSet:
         return session.skills
     from codex_py.skills.loader import discover_skills
 
-    return discover_skills(screen.codex.paths.config_dir, screen.codex.config.cwd)
+    config = screen.codex.config
+    return discover_skills(screen.codex.paths.config_dir, config.cwd, toggles=config.skills.config)
 
 
 def _prompts(screen: ChatScreen) -> list[CustomPrompt]:
@@ -88,6 +93,8 @@ async def cmd_skills(screen: ChatScreen, args: str) -> None:
 
     found = _skills(screen)
     choices = [(f"${s.name} ", s.name, f"{s.scope} · {s.description}") for s in found.skills]
+    if found.skills or found.disabled:
+        choices.append((TOGGLE, "Enable/Disable skills…", "turn skills on or off (saved in config.toml)"))
     choices += [(f"/{PREFIX}{p.name} ", f"/{PREFIX}{p.name}", p.description or p.hint) for p in _prompts(screen)]
     for note in found.warnings:
         screen.notice(note, "warning")
@@ -104,12 +111,63 @@ async def cmd_skills(screen: ChatScreen, args: str) -> None:
         from codex_py.tui.screens.picker import PickerScreen
 
         picked = await screen.app.push_screen_wait(PickerScreen("Skills and prompts", choices))
-        if picked:
+        if picked == TOGGLE:
+            await _toggle_skill(screen, found)
+        elif picked:
             screen.composer.load_text(picked)
             screen.composer.move_cursor(screen.composer.document.end)
             screen.composer.focus()
 
     screen.run_worker(flow(), group="command", exclusive=True, exit_on_error=False)
+
+
+def _saved(screen: ChatScreen, save: Callable[[], object], what: str) -> bool:
+    """Run ``save`` (an edit of the home's config.toml); False, with one error line, when it failed."""
+    try:
+        save()
+    except ConfigError as exc:
+        screen.notice(str(exc), "error", exc.hint)
+        return False
+    except OSError as exc:
+        screen.notice(f"could not {what}: {exc}", "error", "check the home's config.toml")
+        return False
+    return True
+
+
+TOGGLE = "\x00toggle"
+"""The /skills picker's value for "Enable/Disable skills…" (no skill or prompt text starts with NUL)."""
+
+
+async def _toggle_skill(screen: ChatScreen, found: SkillSet) -> None:
+    """Pick a skill, flip it: ``[[skills.config]]`` in the home's config.toml, the app's config and the
+    session's skills (``$name`` follows at once; the model's list of skills from the next session)."""
+    from dataclasses import replace
+
+    from codex_py.config.model import SkillToggle
+    from codex_py.skills.toggles import set_skill_enabled
+    from codex_py.tui.screens.picker import PickerScreen
+
+    every = sorted([*found.skills, *found.disabled], key=lambda s: s.name)
+    off = {id(s) for s in found.disabled}
+    choices = [
+        (str(i), f"{'✗' if id(s) in off else '✓'} {s.name}", ("off · " if id(s) in off else "on · ") + s.description)
+        for i, s in enumerate(every)
+    ]
+    picked = await screen.app.push_screen_wait(PickerScreen("Enable/Disable skills (enter flips one)", choices))
+    if not picked:
+        return
+    skill = every[int(picked)]
+    enabled = id(skill) in off
+    if not _saved(screen, lambda: set_skill_enabled(screen.codex.paths.config_file, skill.path, enabled), "save it"):
+        return
+    app = screen.codex
+    config = app.config
+    toggles = [*config.skills.config, SkillToggle(path=str(skill.path), enabled=enabled)]
+    app.apply_config(replace(config, skills=replace(config.skills, config=toggles)))
+    if app.session is not None and app.session.skills is not None:
+        app.session.skills.apply(toggles)
+    state = "enabled" if enabled else "disabled"
+    screen.notice(f"Skill {skill.name} {state} (saved in config.toml); the model's list of skills changes from /new.")
 
 
 def ask_hook_trust(screen: ChatScreen) -> None:
@@ -133,10 +191,7 @@ def ask_hook_trust(screen: ChatScreen) -> None:
         title = f"This project has {len(untrusted)} hook(s) that run commands:\n{listing}"
         picked = await screen.app.push_screen_wait(PickerScreen(title, choices))
         if picked == "trust":
-            try:
-                trust_hooks(untrusted, screen.codex.paths.config_file)
-            except OSError as exc:
-                screen.notice(f"could not record the trust: {exc}", "error", "check the home's config.toml")
+            if not _saved(screen, lambda: trust_hooks(untrusted, screen.codex.paths.config_file), "record the trust"):
                 return
             current = screen.codex.session
             if current is not None:
