@@ -547,6 +547,12 @@ def build_app() -> "typer.Typer":
         cli = overrides("other", None, None, profile, config, None, None, None, False, None)
         _run("codex_py.mcp.commands:logout", cli, name)
 
+    @mcp_app.command("accept")
+    def mcp_accept(cd: Cd = None, config: ConfigOpt = None, profile: Profile = None) -> None:
+        """Trust this project and accept its MCP servers (.codex-py/config.toml) as they are now."""
+        cli = overrides("other", None, None, profile, config, cd, None, None, False, None)
+        _run("codex_py.mcp.commands:accept", cli)
+
     app.add_typer(mcp_app, name="mcp")
 
     @app.command("mcp-server")

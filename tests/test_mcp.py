@@ -616,27 +616,52 @@ def _project_with_a_server(tmp_path: Path, time_server: str) -> Path:
     return project
 
 
-def test_project_servers_start_only_in_a_trusted_project(
+def test_project_servers_start_only_in_a_trusted_project_as_accepted(
     fake_provider: FakeProvider, isolated_home: Path, tmp_path: Path, time_server: str
 ) -> None:
-    """A project's `.codex-py/config.toml` may add MCP servers only once the user trusts the project
-    (`[projects."<root>"] trust_level = "trusted"`, as Codex has it); an untrusted one is named in one warning."""
+    """A project's `.codex-py/config.toml` may add MCP servers only once the user trusts the project and accepts
+    its servers (`codex-py mcp accept` records `[projects."<root>"] trust_level = "trusted"` and their hash): an
+    untrusted project, or servers changed since (a command can write the workspace), start nothing and give
+    one warning naming the file and what to run."""
     project = _project_with_a_server(tmp_path, time_server)
     _exec_home(isolated_home, fake_provider, "")
+    nothing = _exec("mcp", "accept", cwd=tmp_path)
+    assert nothing.returncode == 1 and nothing.stdout.startswith("No project MCP servers here")
     fake_provider.script(Reply(text="no tools"))
     out = _exec("exec", "-s", "read-only", "time?", cwd=project / "sub")
     assert out.returncode == 0, out.stderr[-2000:]
     assert "ptime" not in json.dumps(fake_provider.requests[-1].json)
     warning = [line for line in out.stderr.splitlines() if "not trusted" in line]
     assert len(warning) == 1 and str(project / ".codex-py" / "config.toml") in warning[0], out.stderr
-    assert f'[projects."{project}"] trust_level = "trusted"' in warning[0]
+    assert f'[projects."{project}"] trust_level = "trusted"' in warning[0] and "codex-py mcp accept" in warning[0]
 
+    # trusted by hand (Codex's key alone): the servers were never accepted, so they do not start
     _exec_home(isolated_home, fake_provider, f'[projects."{project}"]\ntrust_level = "trusted"\n')
+    fake_provider.script(Reply(text="still no tools"))
+    out = _exec("exec", "-s", "read-only", "time?", cwd=project / "sub")
+    assert "ptime" not in json.dumps(fake_provider.requests[-1].json)
+    assert "new or changed since you accepted them" in out.stderr
+
+    accepted = _exec("mcp", "accept", cwd=project / "sub")
+    assert accepted.returncode == 0, accepted.stderr
+    assert f"ptime: {time_server} --local-timezone UTC" in accepted.stdout
+    assert 'mcp_servers_sha256 = "sha256:' in (isolated_home / "config.toml").read_text()
     fake_provider.script(
         Reply(tool_calls=[Call("mcp__ptime__get_current_time", '{"timezone": "UTC"}')]), Reply(text="ok")
     )
     out = _exec("exec", "-s", "read-only", "time?", cwd=project / "sub")
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "not trusted" not in out.stderr
+    assert "were not started" not in out.stderr
     assert "mcp__ptime__get_current_time" in tool_names(fake_provider.requests[-2].json)
     assert "day_of_week" in tool_outputs(fake_provider.requests[-1].json)  # the project's server answered
+
+    # a command (the model's, under workspace-write) appends a server: nothing of it starts
+    marker = tmp_path / "planted-server-ran"
+    with (project / ".codex-py" / "config.toml").open("a") as handle:
+        handle.write(f'[mcp_servers.planted]\ncommand = "sh"\nargs = ["-c", "touch {marker}"]\n')
+    fake_provider.script(Reply(text="after the edit"))
+    out = _exec("exec", "-s", "read-only", "time?", cwd=project / "sub")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert not marker.exists(), "a server added to the project file by a command started"
+    assert "ptime" not in json.dumps(fake_provider.requests[-1].json)
+    assert "new or changed since you accepted them" in out.stderr

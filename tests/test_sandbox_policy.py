@@ -252,3 +252,27 @@ def test_roots_holding_the_home_or_installation_are_dropped_and_named(tmp_path: 
     assert only_install.write_roots() == [ws]
     assert "install codex-py elsewhere" in startup_warnings(only_install)[0]
     assert startup_warnings(SandboxPolicy("danger-full-access", ws, [tmp_path], home=(home,))) == []
+
+
+@pytest.mark.parametrize("folder", [".codex-py", ".codex"])
+def test_a_patch_to_the_project_config_is_never_applied_unasked(
+    fake_provider: FakeProvider, tmp_path: Path, folder: str
+) -> None:
+    """A trusted project's ``.codex-py/config.toml`` (or ``.codex/``) starts MCP servers outside the sandbox: the
+    model must not add one by a patch without approval (exec: declined, the file unchanged)."""
+    work = tmp_path / "work"
+    (work / folder).mkdir(parents=True)
+    project = work / folder / "config.toml"
+    project.write_text("# project settings\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(provider_toml(fake_provider.base_url))
+    patch = (
+        f"*** Begin Patch\n*** Update File: {folder}/config.toml\n@@\n # project settings\n"
+        '+[mcp_servers.evil]\n+command = "sh"\n*** End Patch\n'
+    )
+    fake_provider.script(Reply(tool_calls=[Call("apply_patch", json.dumps({"input": patch}))]), Reply(text="Done."))
+    out = exec_("-a", "on-request", "patch it", cwd=work, env={"CODEX_PY_HOME": str(home), **SECRETS})
+    assert out.returncode == 0, out.stderr
+    assert project.read_text() == "# project settings\n"
+    assert "patch rejected" in json.dumps(fake_provider.requests[1].json)

@@ -117,14 +117,9 @@ async def create_session(
     for message in startup_warnings(SandboxPolicy.from_config(config)):
         sink(Warning(message))
     if config.project_config_ignored is not None:
-        from codex_py.config.loader import project_root
+        from codex_py.mcp.commands import ignored_project_servers
 
-        sink(
-            Warning(
-                f"MCP servers in {config.project_config_ignored} were not started: this project is not trusted; "
-                f'to trust it, add [projects."{project_root(config.cwd)}"] trust_level = "trusted" to config.toml'
-            )
-        )
+        sink(Warning(ignored_project_servers(config)))
     if any(server.enabled for server in config.mcp_servers.values()):
         await _start_mcp(session, config)
     return session

@@ -331,7 +331,7 @@ def _build_mcp_servers(raw: Any, origins: _Origins) -> dict[str, McpServerConfig
             if isinstance(entry, dict):
                 unknown = set(entry) - {"name", "source"}
                 if "name" not in entry or unknown:
-                    raise ConfigError(f"{where}: {key}.env_vars[{i}] must be \"NAME\" or {{name = \"NAME\"}}")
+                    raise ConfigError(f'{where}: {key}.env_vars[{i}] must be "NAME" or {{name = "NAME"}}')
                 if entry.get("source", "local") != "local":
                     raise ConfigError(
                         f"{where}: {key}.env_vars[{i}]: unsupported env_vars source {entry['source']!r}",
@@ -369,18 +369,40 @@ def project_root(cwd: Path) -> Path:
     return cwd
 
 
-def _add_project_mcp_servers(config: Config, origins: _Origins) -> None:
-    """A trusted project's own config adds (or replaces, by name) MCP servers; an untrusted one is only noted."""
-    root = project_root(config.cwd)
+def project_mcp_servers(cwd: Path) -> tuple[Path, Path, dict[str, Any]] | None:
+    """(project root, its config file, the file's ``[mcp_servers]`` table) when the project at ``cwd`` defines
+    servers; None otherwise."""
+    root = project_root(cwd)
     found = next((root / name for name in PROJECT_CONFIG_FILES if (root / name).is_file()), None)
     if found is None:
-        return
+        return None
     servers = read_toml(found).get("mcp_servers")
-    if not servers:
+    return (root, found, servers) if isinstance(servers, dict) and servers else None
+
+
+def mcp_servers_hash(servers: dict[str, Any]) -> str:
+    """What ``[projects."ROOT"] mcp_servers_sha256`` records: the servers' table, canonically serialised."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(servers, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _add_project_mcp_servers(config: Config, origins: _Origins) -> None:
+    """A trusted project's own config adds (or replaces, by name) MCP servers, as long as they are the ones the
+    user accepted (their hash); an untrusted or changed one is only noted."""
+    defined = project_mcp_servers(config.cwd)
+    if defined is None:
         return
-    trust = next((config.projects[p].trust_level for p in (str(root), str(config.cwd)) if p in config.projects), None)
-    if trust != "trusted":
+    root, found, servers = defined
+    project = next((config.projects[p] for p in (str(root), str(config.cwd)) if p in config.projects), None)
+    if project is None or project.trust_level != "trusted":
         config.project_config_ignored = found
+        return
+    if project.mcp_servers_sha256 != mcp_servers_hash(servers):
+        config.project_config_ignored = found
+        config.project_servers_changed = True
         return
     project_origins = _Origins(str(found))
     config.mcp_servers = {**config.mcp_servers, **_build_mcp_servers(servers, project_origins)}

@@ -268,6 +268,9 @@ class ProjectConfig:
 
     trust_level: Literal["trusted", "untrusted"] | None = None
     """trusted: the project's own ``.codex-py/config.toml`` (or ``.codex/config.toml``) may add MCP servers."""
+    mcp_servers_sha256: str = ""
+    """The project's ``[mcp_servers]`` as you accepted them (``codex-py mcp accept`` writes it): they start only
+    while the file still holds exactly those servers, so a command that edits it cannot start a program."""
 
 
 @dataclass(slots=True)
@@ -369,11 +372,13 @@ class Config:
     """The config.toml that was read, if any."""
     full_auto: bool = False
     project_config_ignored: Path | None = None
-    """A project config file whose MCP servers were not loaded because the project is not trusted."""
+    """A project config file whose MCP servers were not loaded (the project is not trusted, or they changed)."""
+    project_servers_changed: bool = False
+    """The project is trusted but its servers are new or changed since they were accepted."""
 
     @property
     def provider(self) -> ProviderInfo:
         return self.model_providers[self.model_provider]
 
 
-RUNTIME_FIELDS = frozenset({"cwd", "config_file", "full_auto", "project_config_ignored"})
+RUNTIME_FIELDS = frozenset({"cwd", "config_file", "full_auto", "project_config_ignored", "project_servers_changed"})

@@ -299,3 +299,58 @@ def _table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         sys.stdout.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def ignored_project_servers(config: Any) -> str:
+    """The start-up warning for a project whose MCP servers were not started (``config.project_config_ignored``)."""
+    found = config.project_config_ignored
+    if config.project_servers_changed:
+        return (
+            f"MCP servers in {found} were not started: they are new or changed since you accepted them (a command "
+            "may have edited the file); review it, then run `codex-py mcp accept` here to start them"
+        )
+    from codex_py.config.loader import project_root
+
+    return (
+        f"MCP servers in {found} were not started: this project is not trusted; to trust it and start them, "
+        f"review the file and run `codex-py mcp accept` here (it records "
+        f'[projects."{project_root(config.cwd)}"] trust_level = "trusted" and the servers in config.toml)'
+    )
+
+
+def accept(cli: CliOverrides) -> int:
+    """``codex-py mcp accept``: trust the project here and accept its MCP servers as they are now (their hash is
+    recorded; a later change to them needs another accept)."""
+    from codex_py.config.edit import save, table_in
+    from codex_py.config.loader import mcp_servers_hash, project_mcp_servers
+
+    config = load_config(cli)
+    defined = project_mcp_servers(config.cwd)
+    if defined is None:
+        print(
+            f"No project MCP servers here: no [mcp_servers] in .codex-py/config.toml or .codex/config.toml at "
+            f"the project root ({_root(config.cwd)})."
+        )
+        return 1
+    root, found, servers = defined
+    path, doc = _load_doc()
+    project = table_in(table_in(doc, "projects"), str(root))
+    project["trust_level"] = "trusted"
+    project["mcp_servers_sha256"] = mcp_servers_hash(servers)
+    try:
+        save(path, doc)
+    except OSError as exc:
+        raise ConfigError(f"not saved: cannot write {path}: {exc.strerror}", "check the file's permissions") from exc
+    print(f"Accepted the MCP servers of {found} (project {root} trusted in {path}):")
+    for name, entry in servers.items():
+        entry = entry if isinstance(entry, dict) else {}
+        what = entry.get("url") or " ".join([str(entry.get("command", "?")), *map(str, entry.get("args") or [])])
+        print(f"  {name}: {what}")
+    print("They start with the next session; a change to them needs `codex-py mcp accept` again.")
+    return 0
+
+
+def _root(cwd: Any) -> Any:
+    from codex_py.config.loader import project_root
+
+    return project_root(cwd)

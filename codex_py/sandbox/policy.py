@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 Mode = Literal["read-only", "workspace-write", "danger-full-access"]
 
-PROTECTED_DIRS = (".git", ".codex", ".agents")
-"""Folders directly inside a writable root that patches never write without approval."""
+PROTECTED_DIRS = (".git", ".codex", ".codex-py", ".agents")
+"""Folders directly inside a writable root that patches never write without approval (``.codex-py`` and
+``.codex`` hold a project's config.toml, whose MCP servers a trusted project starts outside the sandbox)."""
 
 SECRET_NAME_PARTS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD")
 """Environment variables whose names contain one of these (any case) are not passed to commands."""
