@@ -292,9 +292,7 @@ def test_exec_reading_the_credentials_is_declined_under_the_default_policy(
     assert any(i["type"] == "command_execution" and i["status"] == "declined" for i in done)
 
 
-def test_an_ordinary_read_still_runs(
-    fake_provider: FakeProvider, isolated_home: Path, workdir: Path
-) -> None:
+def test_an_ordinary_read_still_runs(fake_provider: FakeProvider, isolated_home: Path, workdir: Path) -> None:
     """The guard is about the home only: `cat` of a workspace file runs as before."""
     needs_landlock()
     configure(isolated_home, fake_provider, "responses", env_key="")
@@ -370,3 +368,35 @@ def test_the_credentials_file_is_made_private_again_at_every_load(
         assert open_store(Config()).get("openai_api_key") is not None
     assert stat.S_IMODE(cred.stat().st_mode) == 0o600
     assert any("repaired to 0600" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_tui_masks_a_credential_a_command_prints_live_and_after(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """A command that prints a credential codex-py holds (a project's .env with the same key): the command cell
+    shows it masked while the command runs and after it ended (the screen may be shared or recorded)."""
+    from codex_py.config.redaction import forget_secrets, register_secret
+    from codex_py.tui.widgets.command_cell import CommandCell
+    from tests.test_tui_conversation import idle, make_app, send, wait_for
+
+    key = "sk-proj-" + "LiveShown" * 6
+    (tmp_path / ".env").write_text(f"OPENAI_API_KEY={key}\n")
+    script = "cat .env; sleep 0.6; cat .env"
+    fake_provider.script(Reply(tool_calls=[Call("shell", json.dumps({"command": ["sh", "-c", script]}), "c1")]))
+    app = make_app(fake_provider, tmp_path, approval="never")
+    register_secret(key)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.session is not None, "session started")
+            await send(pilot, app, "show the env")
+            await wait_for(pilot, lambda: bool(app.chat.transcript.query(CommandCell)), "command running")
+            cell = app.chat.transcript.query_one(CommandCell)
+            await wait_for(pilot, lambda: "OPENAI_API_KEY" in str(cell._output.render()), "live output")
+            live = str(cell._output.render())
+            assert cell.status == "running" and key not in live and "[REDACTED]" in live
+            await wait_for(pilot, idle(app), "turn ended", rounds=500)
+            final = str(cell._output.render())
+            assert key not in final and final.count("[REDACTED]") == 2
+            assert key not in cell.plain_text()
+    finally:
+        forget_secrets()

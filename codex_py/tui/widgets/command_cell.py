@@ -13,6 +13,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from codex_py.config.redaction import redact_known
 from codex_py.protocol.terminal_text import strip_controls
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -93,7 +94,7 @@ class CommandCell(Widget, can_focus=True):
 
     def plain_text(self) -> str:
         """For the terminal scrollback after an inline run."""
-        lines = self.output.rstrip("\n").split("\n")[-TAIL_LINES:] if self.output else []
+        lines = redact_known(self.output).rstrip("\n").split("\n")[-TAIL_LINES:] if self.output else []
         if self.exit_code is not None:
             code = f"  (exit {self.exit_code})"
         else:
@@ -162,6 +163,8 @@ class CommandCell(Widget, can_focus=True):
         self._reason.update(self.reason)
 
     def _render_output(self) -> None:
+        """The output's tail (all of it when expanded), with the credentials codex-py holds masked: a command can
+        print one (a project's .env); the screen may be shared or recorded."""
         self._dirty = False
         text = self.output.rstrip("\n")
         self.set_class(not text, "-empty")
@@ -169,11 +172,11 @@ class CommandCell(Widget, can_focus=True):
             return
         lines = text.split("\n")
         if self.expanded or len(lines) <= TAIL_LINES:
-            self._output.update(text)
+            self._output.update(redact_known(text))
             return
         hidden = len(lines) - TAIL_LINES
         more = f"… {hidden} earlier line{'s' if hidden != 1 else ''} (enter to show)\n"
-        self._output.update(more + "\n".join(lines[-TAIL_LINES:]))
+        self._output.update(more + redact_known("\n".join(lines[-TAIL_LINES:])))
 
     def action_toggle_output(self) -> None:
         """Show all the output, or only its tail."""
