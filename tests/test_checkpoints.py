@@ -405,3 +405,25 @@ async def test_tui_undo_restores_the_last_turns_files(
     expected = dict(before)
     expected["keep.txt"] = tree_state(ws)["keep.txt"]  # an edit that was not the turn's stays
     assert tree_state(ws) == expected
+
+
+def test_the_repositorys_own_info_exclude_is_honoured(tmp_path: Path) -> None:
+    """Local ignores in the workspace repository's ``.git/info/exclude`` keep those files out of checkpoints, as
+    ``.gitignore`` does; a change to that file applies at the next snapshot."""
+    ws = tmp_path / "ws"
+    (ws / ".git" / "info").mkdir(parents=True)
+    (ws / ".git" / "info" / "exclude").write_text("# mine\nscratch/\n*.tmp\n")
+    (ws / "scratch").mkdir()
+    (ws / "scratch" / "notes.txt").write_text("n")
+    (ws / "a.tmp").write_text("t")
+    (ws / "src.py").write_text("print()\n")
+    s = store(tmp_path, ws)
+
+    def stored(commit: str) -> list[str]:
+        return subprocess.run(
+            ["git", "ls-tree", "-r", "--name-only", commit], env=s._env(), cwd=s.root, capture_output=True, text=True
+        ).stdout.split()
+
+    assert stored(s.snapshot("S").commit) == ["src.py"]
+    (ws / ".git" / "info" / "exclude").write_text("scratch/\n")
+    assert stored(s.snapshot("S").commit) == ["a.tmp", "src.py"]

@@ -37,6 +37,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 REF_PREFIX = "refs/codex-py/"
+MAX_LOCAL_EXCLUDE_BYTES = 1 << 20
+"""A repository's ``.git/info/exclude`` larger than this is not copied (a real one is a few lines)."""
 DEFAULT_EXCLUDES = (
     "node_modules/",
     ".venv/",
@@ -238,7 +240,29 @@ class CheckpointStore:
         with self._locked():
             return self._snapshot(session_id, message)
 
+    def _sync_excludes(self) -> None:
+        """The store's exclude file: the defaults, plus the workspace repository's own ``.git/info/exclude`` (its
+        local ignores: a build folder listed there is not snapshotted either). Read as text, never run."""
+        local = ""
+        theirs = self.workspace / ".git" / "info" / "exclude"
+        try:
+            if theirs.is_file() and theirs.stat().st_size <= MAX_LOCAL_EXCLUDE_BYTES:
+                local = theirs.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            local = ""
+        wanted = "".join(f"{p}\n" for p in DEFAULT_EXCLUDES)
+        if local.strip():
+            wanted += f"# from {theirs}\n{local.rstrip()}\n"
+        target = self.git_dir / "info" / "exclude"
+        try:
+            if target.read_text(encoding="utf-8", errors="replace") == wanted:
+                return
+        except OSError:
+            pass
+        target.write_text(wanted, encoding="utf-8")
+
     def _snapshot(self, session_id: str, message: str) -> Snapshot:
+        self._sync_excludes()
         listing = self._git("ls-files", "-z", "-m", "-o", "-d", "--exclude-standard")
         paths = sorted({p for p in listing.decode("utf-8", "surrogateescape").split("\0") if p})
         if len(paths) > MAX_NEW_FILES:
