@@ -163,3 +163,65 @@ async def test_a_key_typed_during_a_burst_is_drawn_by_the_next_frame(tmp_path: P
             echo = next(i for i in range(start, len(log)) if log[i].startswith("frame ") and int(log[i][6:]) >= count)
             slices = log[start:echo].count("slice")
             assert slices == 0, f"key {count} waited {slices} render slices for its frame: {log[start : echo + 1]}"
+
+
+async def test_a_typed_key_reaches_the_composer_before_more_output_renders(tmp_path: Path) -> None:
+    """A key from the terminal (Textual's input thread calls the driver's ``send_message``) is posted straight to
+    the app and stamped; until the composer has it the chat screen renders no further slice of a burst (in a real
+    terminal each of the key's hops otherwise waited behind a 5-12 ms slice: p99 67-92 ms, see input_path.py)."""
+    import sys
+    import threading
+
+    from codex_py.tui import input_path
+
+    assert input_path.SUPPORTED, "this Textual's driver has no send_message for tui/input_path.py to replace"
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = app.chat
+        assert sys.getswitchinterval() == input_path.SWITCH_INTERVAL_S
+        log: list[str] = []
+        render_backlog = chat._render_backlog
+
+        async def logged_slice() -> None:
+            log.append("slice")
+            await render_backlog()
+
+        chat._render_backlog = logged_slice  # type: ignore[method-assign]
+        post = chat.composer.post_message
+
+        def watch_changes(message: object) -> bool:
+            if type(message).__name__ == "Changed":
+                log.append(f"key {len(chat.composer.text)}")
+            return post(message)  # type: ignore[arg-type]
+
+        chat.composer.post_message = watch_changes  # type: ignore[method-assign]
+        sink = app.sink
+        sink(TurnStarted("t"))
+        deltas = make_deltas(20_000)
+        sink(AgentTextDelta(deltas[0]))
+        await wait_for(pilot, lambda: any(a._width for a in chat.transcript.query(AssistantMessage)), "laid out")
+        for delta in deltas[1:]:
+            sink(AgentTextDelta(delta))
+        for _ in range(2000):
+            if len(chat._backlog) > 2:
+                break
+            await asyncio.sleep(0.001)
+        driver = app._driver
+        assert driver is not None
+        typed = 0
+        while chat._backlog and typed < 5:
+            log.append(f"typed {typed + 1}")
+            thread = threading.Thread(target=driver.send_message, args=(events.Key("x", "x"),))
+            thread.start()  # as Textual's input thread does
+            thread.join()
+            typed += 1
+            for _ in range(3):
+                await asyncio.sleep(0.004)
+        await wait_for(pilot, lambda: not chat._backlog and len(chat.composer.text) == typed, "all rendered")
+        assert typed >= 3, "the burst was rendered before keys could be typed"
+        assert app.input_at == 0.0, "the composer took the last key: nothing holds the output back"
+        for count in range(1, typed + 1):
+            start, arrived = log.index(f"typed {count}"), log.index(f"key {count}")
+            between = log[start:arrived]
+            assert "slice" not in between, f"output rendered before key {count} arrived: {between}"
+    assert sys.getswitchinterval() != input_path.SWITCH_INTERVAL_S, "the switch interval was not restored"

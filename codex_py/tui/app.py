@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -66,6 +67,9 @@ class CodexApp(App[int]):
         self._last_ctrl_c = 0.0
         self._early_input: list[events.Key | events.Paste] | None = []
         """Keys (and pastes) typed before the composer had the focus: given to it once it has (None after)."""
+        self.input_at = 0.0
+        """When a typed key left the input thread (0: none in flight), see ``tui/input_path.py``."""
+        self._switch_interval = 0.0
         self.above = ""
         """Inline: finished cells rendered for the terminal, printed above the app with the next frame."""
         self.scrollback: list[RenderableType] = []
@@ -78,6 +82,10 @@ class CodexApp(App[int]):
         return self.chat
 
     def on_mount(self) -> None:
+        from codex_py.tui.input_path import install
+
+        self._switch_interval = sys.getswitchinterval()
+        install(self)  # keys first: a typed key reaches the composer before more output renders
         if self.prompt:
             self.chat.queued.append(self.prompt)
         if self.connect:
@@ -216,6 +224,8 @@ class CodexApp(App[int]):
         self.chat.refresh_status()
 
     async def on_unmount(self) -> None:
+        if self._switch_interval:
+            sys.setswitchinterval(self._switch_interval)
         if self.session is not None:
             await _close_session(self.session, "prompt_input_exit")
 

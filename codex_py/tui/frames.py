@@ -11,7 +11,8 @@ issue's ≤ 50 ms p99 target):
 ``FrameTimer`` replaces that timer on the chat screen (``frame_timer``): a frame comes ``interval`` after
 the previous one started, and a key (``draw_soon``) lets it come ``HURRY_GAP_S`` after instead. The hurry
 only wakes the timer when the screen resumes it, that is once the screen has taken in the widget the key
-changed, so the hurried frame always shows the echo.
+changed, so the hurried frame always shows the echo. While a typed key is still on its way to the composer
+(``hold``, see ``input_path.py``) no ordinary frame starts: the key's own frame follows at once.
 
 Textual's screen keeps its timer in a private property; when a Textual version lacks what this relies on
 (``SUPPORTED`` is false) the screen keeps Textual's own timer and nothing here is used.
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
     from textual.widget import Widget
 
+HOLD_RECHECK_S = 0.002
+"""While ``hold`` says wait, look again this often (a hurry or a resume wakes the timer sooner)."""
 HURRY_GAP_S = 0.004
 """Shortest time between two frames when a key asks for one (still well under a frame of work)."""
 
@@ -51,8 +54,16 @@ def _wake(future: asyncio.Future[None]) -> None:
 class FrameTimer(Timer):
     """A paused-until-dirty frame timer paced from the last frame, which a key can hurry."""
 
-    def __init__(self, target: MessagePump, interval: float, callback: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        target: MessagePump,
+        interval: float,
+        callback: Callable[[], object],
+        hold: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(target, interval, name="screen_update", callback=callback, pause=True)
+        self._hold = hold
+        """True while a frame should wait (a typed key on its way: its own hurried frame comes right after)."""
         self.hurry_gap = HURRY_GAP_S
         self.last_frame = float("-inf")
         """Loop time the last frame started."""
@@ -87,6 +98,8 @@ class FrameTimer(Timer):
         while True:
             await self._active.wait()
             wait = self.next_frame_at() - loop.time()
+            if wait <= 0 and not self._hurried and self._hold is not None and self._hold():
+                wait = HOLD_RECHECK_S
             if wait > 0:
                 sleeping = self._sleeping = loop.create_future()
                 handle = loop.call_later(wait, _wake, sleeping)
@@ -105,9 +118,9 @@ class FrameTimer(Timer):
                 break
 
 
-def start_frame_timer(screen: Screen[Any], interval: float) -> FrameTimer:
+def start_frame_timer(screen: Screen[Any], interval: float, hold: Callable[[], bool] | None = None) -> FrameTimer:
     """A started, paused ``FrameTimer`` that draws ``screen`` (what ``Screen._update_timer`` makes)."""
-    timer = FrameTimer(screen, interval, screen._on_timer_update)
+    timer = FrameTimer(screen, interval, screen._on_timer_update, hold)
     timer._start()
     screen._timers.add(timer)
     return timer

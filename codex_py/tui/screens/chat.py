@@ -28,6 +28,7 @@ from codex_py.tui.frames import SUPPORTED as FRAMES_SUPPORTED
 from codex_py.tui.frames import FrameTimer, start_frame_timer
 from codex_py.tui.history import HistoryCursor, append_history, load_history
 from codex_py.tui.host import AppHost, host_of
+from codex_py.tui.input_path import key_in_flight
 from codex_py.tui.renderer import RendererHooks, TranscriptRenderer
 from codex_py.tui.widgets.attachments import AttachmentBar
 from codex_py.tui.widgets.below_hint import NewOutputHint
@@ -132,7 +133,7 @@ class ChatScreen(Screen[None]):
         if not FRAMES_SUPPORTED:
             return super()._update_timer
         if self.frame_timer is None:
-            self.frame_timer = start_frame_timer(self, UPDATE_PERIOD)
+            self.frame_timer = start_frame_timer(self, UPDATE_PERIOD, hold=lambda: key_in_flight(self.app))
         return self.frame_timer
 
     @property
@@ -295,11 +296,17 @@ class ChatScreen(Screen[None]):
         """Render agent events in order, for at most ``RENDER_BUDGET_S`` at a time: what is left waits in
         the backlog behind a ``RenderMore`` message, so keys and frames get through during a burst."""
         self._backlog.extend(message.events)
+        if key_in_flight(self.app):  # a typed key goes first (tui/input_path.py)
+            self._post_render_more()
+            return
         await self._render_backlog()
 
     @on(RenderMore)
     async def _render_more(self, message: RenderMore) -> None:
         self._render_more_posted = False
+        if key_in_flight(self.app):  # a typed key is on its way to the composer: it goes first
+            self._post_render_more()
+            return
         timer = self.frame_timer
         if timer is not None and timer.hurried and self._yielded_to != timer.hurries:
             # a key's echo waits for a frame: let this screen go idle first (which starts that frame), then

@@ -15,6 +15,7 @@ from textual.widgets import TextArea
 from codex_py.tui.files import fuzzy_match
 from codex_py.tui.frames import draw_soon
 from codex_py.tui.history import HistoryCursor
+from codex_py.tui.input_path import key_arrived
 from codex_py.tui.widgets.completion import Candidate, CompletionList
 
 NEWLINE_KEYS = ("shift+enter", "ctrl+j")
@@ -104,6 +105,7 @@ class Composer(TextArea):
 
     # --- keys ----------------------------------------------------------------------------
     async def _on_key(self, event: events.Key) -> None:
+        key_arrived(self.app)  # output may render again (tui/input_path.py)
         draw_soon(self)  # the echo gets a frame of its own, even while an answer streams
         key = event.key
         if key == "ctrl+r" or (self.searching and key in ("up", "down", "tab", "enter", "escape", *NEWLINE_KEYS)):
@@ -158,6 +160,7 @@ class Composer(TextArea):
     async def _on_paste(self, event: events.Paste) -> None:
         """A pasted path to an existing image file attaches the image instead of inserting the text (any other
         paste goes on to TextArea's own handler: Textual calls each class's handler in turn)."""
+        key_arrived(self.app)
         draw_soon(self)
         path = image_path(event.text, self._cwd())
         if path is not None:
