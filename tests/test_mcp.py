@@ -665,3 +665,29 @@ def test_project_servers_start_only_in_a_trusted_project_as_accepted(
     assert not marker.exists(), "a server added to the project file by a command started"
     assert "ptime" not in json.dumps(fake_provider.requests[-1].json)
     assert "new or changed since you accepted them" in out.stderr
+
+
+def test_dont_ask_again_for_a_project_server_is_written_to_the_project_file(
+    isolated_home: Path, tmp_path: Path, time_server: str
+) -> None:
+    """As Codex: the choice goes to the file that defines the server; the project stays accepted (the change is the
+    user's) unless its servers had changed since they were accepted (then nothing is written)."""
+    from codex_py.config import CliOverrides, ConfigError, load_config
+    from codex_py.mcp.commands import set_tool_approval
+
+    project = _project_with_a_server(tmp_path, time_server)
+    project_file = project / ".codex-py" / "config.toml"
+    (isolated_home / "config.toml").write_text("# mine\n")
+    assert _exec("mcp", "accept", cwd=project).returncode == 0
+    set_tool_approval("ptime", "get_current_time", "approve", project / "sub")
+    assert 'approval_mode = "approve"' in project_file.read_text()
+    assert "[mcp_servers.ptime.tools.get_current_time]" not in (isolated_home / "config.toml").read_text()
+    config = load_config(CliOverrides(cd=project / "sub"))
+    assert config.mcp_servers["ptime"].tools["get_current_time"].approval_mode == "approve"  # still accepted
+
+    before = project_file.read_text() + '[mcp_servers.planted]\ncommand = "sh"\n'
+    project_file.write_text(before)
+    home_before = (isolated_home / "config.toml").read_text()
+    with pytest.raises(ConfigError, match="changed since you accepted them"):
+        set_tool_approval("ptime", "convert_time", "approve", project / "sub")
+    assert project_file.read_text() == before and (isolated_home / "config.toml").read_text() == home_before

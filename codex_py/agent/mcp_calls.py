@@ -174,6 +174,6 @@ def _approve_always(runner: ToolRunner, tool: McpTool) -> None:
     own = server.tools.setdefault(tool.name, McpToolConfig())
     own.approval_mode = "approve"
     try:
-        set_tool_approval(tool.server, tool.name, "approve")
+        set_tool_approval(tool.server, tool.name, "approve", runner.config.cwd)
     except ConfigError as exc:
         runner.sink(Warning(f"{exc}; {exc.hint}" if exc.hint else str(exc)))

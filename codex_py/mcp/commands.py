@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from codex_py.config import CliOverrides, ConfigError, load_config, resolve_paths
+from codex_py.config.edit import load_for_edit, save, table_in
 from codex_py.config.model import McpServerConfig
 from codex_py.errors import UsageError
 
@@ -23,8 +25,6 @@ def _check_name(name: str) -> None:
 
 
 def _load_doc() -> tuple[Any, Any]:
-    from codex_py.config.edit import load_for_edit
-
     path = resolve_paths().config_file
     return path, load_for_edit(path)
 
@@ -66,13 +66,8 @@ def add(
         if bearer_token_env_var:
             table["bearer_token_env_var"] = bearer_token_env_var
     path, doc = _load_doc()
-    servers = doc.get("mcp_servers")
-    if servers is None:
-        servers = tomlkit.table(is_super_table=True)
-        doc["mcp_servers"] = servers
-    servers[name] = table
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    table_in(doc, "mcp_servers")[name] = table
+    save(path, doc)
     print(f"Added global MCP server '{name}'.")
     if url and not bearer_token_env_var:
         from codex_py.mcp.oauth import supports_oauth
@@ -137,25 +132,51 @@ def remove(name: str) -> int:
         print(f"No MCP server named '{name}' found.")
         return 0
     del servers[name]
-    path.write_text(__import__("tomlkit").dumps(doc), encoding="utf-8")
+    save(path, doc)
     print(f"Removed global MCP server '{name}'.")
     return 0
 
 
-def set_tool_approval(server: str, tool: str, mode: str) -> None:
-    """``[mcp_servers.SERVER.tools.TOOL] approval_mode = MODE`` in the global config.toml, comments kept (the TUI's
-    "don't ask again"). A server not defined in that file (given with ``-c``) is refused: a tools table alone
-    would make an invalid server entry."""
-    import tomlkit
+def set_tool_approval(server: str, tool: str, mode: str, cwd: Path | None = None) -> None:
+    """``[mcp_servers.SERVER.tools.TOOL] approval_mode = MODE``, comments kept (the TUI's "don't ask again"), in
+    the file that defines the server, as Codex does: the project's config when the project at ``cwd`` defines it
+    (its accepted hash is then updated, the change being the user's), else the global config.toml. Refused: a
+    server defined in neither (given with ``-c``: a tools table alone would make an invalid entry), and a project
+    whose servers changed since they were accepted (saving would accept that change unseen)."""
+    from codex_py.config.loader import mcp_servers_hash, project_mcp_servers
 
+    defined = project_mcp_servers(cwd) if cwd is not None else None
+    if defined is not None and server in defined[2]:
+        root, found, servers = defined
+        path, doc = _load_doc()
+        project = table_in(table_in(doc, "projects"), str(root))
+        if project.get("mcp_servers_sha256") != mcp_servers_hash(servers):
+            raise ConfigError(
+                f"not saved: the MCP servers in {found} changed since you accepted them",
+                "approved for this session only; review the file and run `codex-py mcp accept`",
+            )
+        theirs = load_for_edit(found)
+        _set_mode(theirs, server, tool, mode)
+        _write(found, theirs)
+        changed = project_mcp_servers(root)
+        project["mcp_servers_sha256"] = mcp_servers_hash(changed[2] if changed is not None else {})
+        _write(path, doc)
+        return
     path, doc = _load_doc()
-    servers = doc.get("mcp_servers")
-    entry = servers.get(server) if servers is not None else None
-    if entry is None:
+    servers_table = doc.get("mcp_servers")
+    if servers_table is None or servers_table.get(server) is None:
         raise ConfigError(
             f"not saved: MCP server '{server}' is not defined in {path}",
             "approved for this session only; add the server there (codex-py mcp add) to keep approvals",
         )
+    _set_mode(doc, server, tool, mode)
+    _write(path, doc)
+
+
+def _set_mode(doc: Any, server: str, tool: str, mode: str) -> None:
+    import tomlkit
+
+    entry = doc["mcp_servers"][server]
     tools = entry.get("tools")
     if tools is None:
         tools = tomlkit.inline_table() if isinstance(entry, tomlkit.items.InlineTable) else tomlkit.table(True)
@@ -168,8 +189,11 @@ def set_tool_approval(server: str, tool: str, mode: str) -> None:
     own["approval_mode"] = mode
     if new_table:
         own.add(tomlkit.nl())  # a blank line before whatever table follows
+
+
+def _write(path: Path, doc: Any) -> None:
     try:
-        path.write_text(tomlkit.dumps(doc), encoding="utf-8")
+        save(path, doc)
     except OSError as exc:
         raise ConfigError(f"not saved: cannot write {path}: {exc.strerror}", "approved for this session only") from exc
 
@@ -321,7 +345,6 @@ def ignored_project_servers(config: Any) -> str:
 def accept(cli: CliOverrides) -> int:
     """``codex-py mcp accept``: trust the project here and accept its MCP servers as they are now (their hash is
     recorded; a later change to them needs another accept)."""
-    from codex_py.config.edit import save, table_in
     from codex_py.config.loader import mcp_servers_hash, project_mcp_servers
 
     config = load_config(cli)
