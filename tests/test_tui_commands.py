@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.pilot import Pilot
+
 from codex_py.config import CliOverrides, load_config
 from codex_py.login.apikey import RECORDS, save_api_key
 from codex_py.login.store import open_store
@@ -24,37 +26,48 @@ def last_notice(app: CodexApp) -> Notice:
     return found[-1] if found else Notice("")
 
 
-async def test_provider_switch_carries_the_conversation_to_another_wire(
-    fake_provider: FakeProvider, tmp_path: Path
-) -> None:
-    """/provider opens a picker; the chosen provider (Chat Completions here) gets the earlier turns."""
-    fake_provider.script(Reply(text="First, over Responses."), Reply(text="Second, over Chat."))
+def two_provider_app(fake: FakeProvider, workspace: Path) -> CodexApp:
+    """The app on provider ``fake`` (Responses); ``chatty`` (Chat Completions) is the same server."""
     config = load_config(
         CliOverrides(
             provider="fake",
             model="gpt-fake",
-            cd=tmp_path,
+            cd=workspace,
             config=[
-                f'model_providers.fake.base_url="{fake_provider.base_url}"',
+                f'model_providers.fake.base_url="{fake.base_url}"',
                 'model_providers.fake.wire_api="responses"',
-                f'model_providers.chatty.base_url="{fake_provider.base_url}"',
+                f'model_providers.chatty.base_url="{fake.base_url}"',
                 'model_providers.chatty.wire_api="chat"',
                 'model_providers.chatty.name="Chatty"',
             ],
         )
     )
-    app = CodexApp(config)
+    return CodexApp(config)
+
+
+async def pick_provider(pilot: Pilot[int], app: CodexApp, provider: str) -> None:
+    """/provider, then ``provider`` in its picker (moving down from the current one)."""
+    current = app.config.model_provider
+    await send(pilot, app, "/provider")
+    await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "provider picker")
+    picker = app.screen
+    assert isinstance(picker, PickerScreen)
+    values = [value for value, _, _ in picker.choices]
+    await pilot.press(*["down"] * (values.index(provider) - values.index(current)), "enter")
+
+
+async def test_provider_switch_carries_the_conversation_to_another_wire(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """/provider opens a picker; the chosen provider (Chat Completions here) gets the earlier turns."""
+    fake_provider.script(Reply(text="First, over Responses."), Reply(text="Second, over Chat."))
+    app = two_provider_app(fake_provider, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_for(pilot, lambda: app.session is not None, "session started")
         first = app.session.session_id if app.session else ""
         await send(pilot, app, "one")
         await wait_for(pilot, idle(app), "first turn")
-        await send(pilot, app, "/provider")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen), "provider picker")
-        picker = app.screen
-        assert isinstance(picker, PickerScreen)
-        values = [value for value, _, _ in picker.choices]
-        await pilot.press(*["down"] * (values.index("chatty") - values.index("fake")), "enter")
+        await pick_provider(pilot, app, "chatty")
         await wait_for(
             pilot, lambda: app.session is not None and app.session.config.model_provider == "chatty", "switch"
         )
@@ -64,6 +77,24 @@ async def test_provider_switch_carries_the_conversation_to_another_wire(
         await wait_for(pilot, lambda: answers(app)[-1:] == ["Second, over Chat."], "answer over Chat")
         request = fake_provider.last_request
         assert request.dialect == "chat" and "First, over Responses." in json.dumps(request.json)
+
+
+async def test_a_provider_switch_before_the_first_message_starts_a_fresh_session(
+    fake_provider: FakeProvider, tmp_path: Path
+) -> None:
+    """Nothing said yet means no session file to resume: the switch starts a fresh session (it used to fail with
+    "no recorded session matches")."""
+    fake_provider.script(Reply(text="Over Chat."))
+    app = two_provider_app(fake_provider, tmp_path)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session is not None, "session started")
+        await pick_provider(pilot, app, "chatty")
+        await wait_for(
+            pilot, lambda: app.session is not None and app.session.config.model_provider == "chatty", "switch"
+        )
+        assert not any("no recorded session" in n.message for n in app.chat.transcript.query(Notice))
+        await send(pilot, app, "hi")
+        await wait_for(pilot, lambda: answers(app)[-1:] == ["Over Chat."], "answer over Chat")
 
 
 async def test_login_opens_the_sign_in_screen_and_esc_returns(fake_provider: FakeProvider, tmp_path: Path) -> None:

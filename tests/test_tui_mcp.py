@@ -301,3 +301,32 @@ def test_a_recorded_mcp_call_keeps_the_size_of_its_images_not_their_data() -> No
     assert record["result"]["content"][1] == {"type": "image", "mimeType": "image/png", "data": "", "bytes": 300}
     assert result_text(record["result"]) == result_text(result) == "a chart\n[image image/png, 300 bytes]"
     assert result["content"][1]["data"] == "A" * 400  # the event's own result is left as it was
+
+
+async def test_slash_mcp_accept_starts_a_projects_servers(
+    fake_provider: FakeProvider,
+    tmp_path: Path,
+    isolated_home: Path,
+    time_server: str,  # noqa: F811
+) -> None:
+    """A project's servers not accepted yet: the start-up warning and /mcp say so; /mcp accept records the trust
+    and the servers' hash (as `codex-py mcp accept`) and restarts the session, which starts them."""
+    from tests.test_mcp import _project_with_a_server
+
+    project = _project_with_a_server(tmp_path, time_server)
+    (isolated_home / "config.toml").write_text("# mine\n")
+    fake_provider.script(Reply(text="hello"))
+    app = make_app(fake_provider, project)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: any("were not started" in n for n in notices(app)), "the warning")
+        await turn(pilot, app, "hi", "hello")
+        first = app.session
+        await send(pilot, app, "/mcp")
+        await wait_for(pilot, lambda: any("/mcp accept" in n for n in notices(app)), "/mcp names /mcp accept")
+        await send(pilot, app, "/mcp accept")
+        await wait_for(pilot, lambda: any("Accepted the MCP servers" in n for n in notices(app)), "accepted")
+        await ready(pilot, app, "MCP 1/1 ready")
+        assert app.session is not first and app.session is not None
+        assert app.session.session_id == first.session_id, "the conversation goes on"  # type: ignore[union-attr]
+    saved = (isolated_home / "config.toml").read_text()
+    assert saved.startswith("# mine") and 'trust_level = "trusted"' in saved and "mcp_servers_sha256" in saved

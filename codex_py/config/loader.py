@@ -380,6 +380,11 @@ def project_mcp_servers(cwd: Path) -> tuple[Path, Path, dict[str, Any]] | None:
     return (root, found, servers) if isinstance(servers, dict) and servers else None
 
 
+def project_servers(found: Path, raw: dict[str, Any]) -> dict[str, McpServerConfig]:
+    """A project file's ``[mcp_servers]`` checked as the user's are (errors name that file)."""
+    return _build_mcp_servers(raw, _Origins(str(found)))
+
+
 def mcp_servers_hash(servers: dict[str, Any]) -> str:
     """What ``[projects."ROOT"] mcp_servers_sha256`` records: the servers' table, canonically serialised."""
     import hashlib

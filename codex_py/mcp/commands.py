@@ -342,33 +342,48 @@ def ignored_project_servers(config: Any) -> str:
     )
 
 
-def accept(cli: CliOverrides) -> int:
-    """``codex-py mcp accept``: trust the project here and accept its MCP servers as they are now (their hash is
-    recorded; a later change to them needs another accept)."""
+def accept_project(cwd: Path) -> tuple[Path, Path, dict[str, Any]]:
+    """Trust the project at ``cwd`` and accept its MCP servers as they are now (their hash is recorded in the
+    global config.toml); returns (root, its config file, the servers' table). Raises ``UsageError`` when the
+    project defines no servers, ``ConfigError`` when a file cannot be read or written."""
     from codex_py.config.loader import mcp_servers_hash, project_mcp_servers
 
-    config = load_config(cli)
-    defined = project_mcp_servers(config.cwd)
+    defined = project_mcp_servers(cwd)
     if defined is None:
-        print(
-            f"No project MCP servers here: no [mcp_servers] in .codex-py/config.toml or .codex/config.toml at "
-            f"the project root ({_root(config.cwd)})."
+        raise UsageError(
+            f"no project MCP servers here: no [mcp_servers] in .codex-py/config.toml or .codex/config.toml at the "
+            f"project root ({_root(cwd)})"
         )
-        return 1
     root, found, servers = defined
     path, doc = _load_doc()
     project = table_in(table_in(doc, "projects"), str(root))
     project["trust_level"] = "trusted"
     project["mcp_servers_sha256"] = mcp_servers_hash(servers)
-    try:
-        save(path, doc)
-    except OSError as exc:
-        raise ConfigError(f"not saved: cannot write {path}: {exc.strerror}", "check the file's permissions") from exc
-    print(f"Accepted the MCP servers of {found} (project {root} trusted in {path}):")
+    _write(path, doc)
+    return root, found, servers
+
+
+def describe_servers(servers: dict[str, Any]) -> list[str]:
+    """``name: command args`` (or the URL) per server, as ``mcp accept`` shows what it accepted."""
+    lines = []
     for name, entry in servers.items():
         entry = entry if isinstance(entry, dict) else {}
         what = entry.get("url") or " ".join([str(entry.get("command", "?")), *map(str, entry.get("args") or [])])
-        print(f"  {name}: {what}")
+        lines.append(f"{name}: {what}")
+    return lines
+
+
+def accept(cli: CliOverrides) -> int:
+    """``codex-py mcp accept``: see ``accept_project``."""
+    config = load_config(cli)
+    try:
+        root, found, servers = accept_project(config.cwd)
+    except UsageError as exc:
+        print(f"No project MCP servers here: {str(exc).split(': ', 1)[1]}.")
+        return 1
+    print(f"Accepted the MCP servers of {found} (project {root} trusted in {resolve_paths().config_file}):")
+    for line in describe_servers(servers):
+        print(f"  {line}")
     print("They start with the next session; a change to them needs `codex-py mcp accept` again.")
     return 0
 

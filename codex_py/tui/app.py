@@ -195,8 +195,9 @@ class CodexApp(App[int]):
         self.push_screen(OnboardingScreen(self.config, message=message, cancellable=cancellable), done)
 
     def continue_target(self) -> ResumeTarget | None:
-        """What a new session should resume: the live conversation, else what the app was started with."""
-        if self.session is None:
+        """What a new session should resume: the live conversation, else what the app was started with (a session
+        with nothing said yet has no session file to resume: a fresh one replaces it)."""
+        if self.session is None or not self.session.transcript:
             return self.resume
         from codex_py.session.resume import ResumeTarget
 

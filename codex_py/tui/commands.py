@@ -578,8 +578,15 @@ async def cmd_mcp(screen: ChatScreen, args: str) -> None:
     from codex_py.agent.mcp_calls import approval_mode
 
     config = screen.codex.config
+    if args.strip() == "accept":
+        _accept_project_servers(screen)
+        return
     session = screen.codex.session
     manager = session.mcp if session is not None else None
+    if config.project_config_ignored is not None:
+        from codex_py.mcp.commands import ignored_project_servers
+
+        screen.notice(ignored_project_servers(config).replace("`codex-py mcp accept` here", "/mcp accept"), "warning")
     if not config.mcp_servers:
         screen.notice("No MCP servers configured.", "info", "add one with `codex-py mcp add NAME -- COMMAND`, restart")
         return
@@ -611,6 +618,37 @@ async def cmd_mcp(screen: ChatScreen, args: str) -> None:
             lines.append("    tools: (none)")
     hint = "" if args.startswith("verbose") else "/mcp verbose shows each tool's name for the model and approval mode"
     screen.notice("\n".join(lines), "info", hint)
+
+
+def _accept_project_servers(screen: ChatScreen) -> None:
+    """/mcp accept: trust this project and accept its MCP servers (``codex-py mcp accept``), then restart the
+    session (the conversation goes on) so that they start."""
+    from dataclasses import replace
+
+    from codex_py.config.errors import ConfigError
+    from codex_py.config.loader import project_servers
+    from codex_py.errors import UsageError
+    from codex_py.mcp.commands import accept_project, describe_servers
+
+    app = screen.codex
+    config = app.config
+    try:
+        root, found, raw = accept_project(config.cwd)
+        servers = project_servers(found, raw)
+    except (UsageError, ConfigError) as exc:
+        screen.notice(str(exc), "error", getattr(exc, "hint", "") or "")
+        return
+    app.apply_config(
+        replace(
+            config,
+            mcp_servers={**config.mcp_servers, **servers},
+            project_config_ignored=None,
+            project_servers_changed=False,
+        )
+    )
+    listing = "\n".join(f"  {line}" for line in describe_servers(raw))
+    screen.notice(f"Accepted the MCP servers of {found} (project {root} trusted):\n{listing}\nStarting them…")
+    app.start_session(app.continue_target())
 
 
 async def cmd_copy(screen: ChatScreen, args: str) -> None:
@@ -673,7 +711,7 @@ COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("review", "review the changes in a read-only session (--with PROVIDER: another vendor)", cmd_review),
     SlashCommand("diff", "show the git diff, untracked files included", cmd_diff, while_running=True),
     SlashCommand("status", "model, provider, auth, sandbox, tokens and limits", cmd_status, while_running=True),
-    SlashCommand("mcp", "MCP servers, their tools and errors (/mcp verbose)", cmd_mcp, while_running=True),
+    SlashCommand("mcp", "MCP servers, their tools and errors (/mcp verbose, /mcp accept)", cmd_mcp, while_running=True),
     SlashCommand("copy", "copy the last answer to the clipboard", cmd_copy, while_running=True),
     SlashCommand("skills", "pick a skill ($name) or a custom prompt (/prompts:NAME)", cmd_skills),
     SlashCommand("login", "sign in (ChatGPT, Claude, or an API key)", cmd_login),
