@@ -225,3 +225,28 @@ async def test_a_typed_key_reaches_the_composer_before_more_output_renders(tmp_p
             between = log[start:arrived]
             assert "slice" not in between, f"output rendered before key {count} arrived: {between}"
     assert sys.getswitchinterval() != input_path.SWITCH_INTERVAL_S, "the switch interval was not restored"
+
+
+async def test_a_key_a_binding_takes_does_not_hold_the_output(tmp_path: Path) -> None:
+    """PageUp (a priority binding: it scrolls, the composer never sees it) must not keep the output waiting for an
+    echo that will not come (up to 50 ms of frozen output per key)."""
+    import threading
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        driver = app._driver
+        assert driver is not None
+        for key in ("pageup", "ctrl+t"):
+            thread = threading.Thread(target=driver.send_message, args=(events.Key(key, None),))
+            thread.start()
+            thread.join()
+            assert app.input_at, "the key was not stamped on its way in"
+            await pilot.pause()
+            assert app.input_at == 0.0, f"{key}, taken by a binding, still holds the output"
+            if key == "ctrl+t":
+                await pilot.press("escape")  # close the pager
+        thread = threading.Thread(target=driver.send_message, args=(events.Key("x", "x"),))
+        thread.start()
+        thread.join()
+        await pilot.pause()
+        assert app.chat.composer.text == "x" and app.input_at == 0.0

@@ -123,12 +123,18 @@ class CodexApp(App[int]):
         super()._display(screen, renderable)
 
     async def on_event(self, event: events.Event) -> None:
-        """Hold keys that arrive before anything has the focus (typed while the app loaded)."""
+        """Hold keys that arrive before anything has the focus (typed while the app loaded). A key that a binding
+        took (PageUp, Ctrl+T...) or that went to another widget than the composer no longer holds the output back
+        (``tui/input_path.py``): only the composer's keys wait for their echo."""
         early = self._early_input
         if early is not None and isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
             early.append(event)
             return
         await super().on_event(event)
+        if isinstance(event, events.Key) and (not event.is_forwarded or self.focused is not self.chat.composer):
+            from codex_py.tui.input_path import key_arrived
+
+            key_arrived(self)
 
     def _release_early_input(self, tries: int = 0) -> None:
         """Replay the held keys, in order, to whatever has the focus now (the composer, or a sign-in field)."""
