@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 from textual import events
+from textual.pilot import Pilot
 
 from benchmarks.tui import make_deltas
 from codex_py.agent.events import AgentMessage, AgentTextDelta, TurnCompleted, TurnStarted
@@ -105,6 +106,45 @@ async def test_a_resize_measures_what_is_on_screen_first_then_the_rest(tmp_path:
         assert shown(answer) == reference(text, width)
 
 
+def log_slices_and_keys(app: CodexApp) -> list[str]:
+    """A log the chat screen and composer append to: ``slice`` per render slice, ``key N`` when the composer holds
+    N characters."""
+    chat = app.chat
+    log: list[str] = []
+    render_backlog = chat._render_backlog
+
+    async def logged_slice() -> None:
+        log.append("slice")
+        await render_backlog()
+
+    chat._render_backlog = logged_slice  # type: ignore[method-assign]
+    post = chat.composer.post_message
+
+    def watch_changes(message: object) -> bool:
+        if type(message).__name__ == "Changed":
+            log.append(f"key {len(chat.composer.text)}")
+        return post(message)  # type: ignore[arg-type]
+
+    chat.composer.post_message = watch_changes  # type: ignore[method-assign]
+    return log
+
+
+async def release_a_burst(pilot: Pilot[None], app: CodexApp) -> None:
+    """20k deltas at once; returns once the screen has a backlog of them to render in slices."""
+    chat = app.chat
+    sink = app.sink
+    sink(TurnStarted("t"))
+    deltas = make_deltas(20_000)
+    sink(AgentTextDelta(deltas[0]))
+    await wait_for(pilot, lambda: any(a._width for a in chat.transcript.query(AssistantMessage)), "laid out")
+    for delta in deltas[1:]:
+        sink(AgentTextDelta(delta))
+    for _ in range(2000):
+        if len(chat._backlog) > 2:
+            break
+        await asyncio.sleep(0.001)
+
+
 async def test_a_key_typed_during_a_burst_is_drawn_by_the_next_frame(tmp_path: Path) -> None:
     """The screen's frame timer is ours (Textual's waits up to two periods after a late frame and makes a key
     wait like any output): once the composer has a key, its echo is drawn before the next slice of the burst
@@ -115,22 +155,7 @@ async def test_a_key_typed_during_a_burst_is_drawn_by_the_next_frame(tmp_path: P
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         chat = app.chat
-        log: list[str] = []
-        render_backlog = chat._render_backlog
-
-        async def logged_slice() -> None:
-            log.append("slice")
-            await render_backlog()
-
-        chat._render_backlog = logged_slice  # type: ignore[method-assign]
-        post = chat.composer.post_message
-
-        def watch_changes(message: object) -> bool:
-            if type(message).__name__ == "Changed":
-                log.append(f"key {len(chat.composer.text)}")
-            return post(message)  # type: ignore[arg-type]
-
-        chat.composer.post_message = watch_changes  # type: ignore[method-assign]
+        log = log_slices_and_keys(app)
         display = app._display
 
         def logged_display(*args: object, **kwargs: object) -> None:
@@ -138,18 +163,8 @@ async def test_a_key_typed_during_a_burst_is_drawn_by_the_next_frame(tmp_path: P
             log.append(f"frame {len(chat.composer.text)}")
 
         app._display = logged_display  # type: ignore[method-assign]
-        sink = app.sink
-        sink(TurnStarted("t"))
-        deltas = make_deltas(20_000)
-        sink(AgentTextDelta(deltas[0]))
-        await wait_for(pilot, lambda: any(a._width for a in chat.transcript.query(AssistantMessage)), "laid out")
+        await release_a_burst(pilot, app)
         assert isinstance(chat.frame_timer, frames.FrameTimer)
-        for delta in deltas[1:]:
-            sink(AgentTextDelta(delta))
-        for _ in range(2000):
-            if len(chat._backlog) > 2:
-                break
-            await asyncio.sleep(0.001)
         typed = 0
         while chat._backlog and typed < 6:
             app.post_message(events.Key("x", "x"))
@@ -179,33 +194,8 @@ async def test_a_typed_key_reaches_the_composer_before_more_output_renders(tmp_p
     async with app.run_test(size=(100, 30)) as pilot:
         chat = app.chat
         assert sys.getswitchinterval() == input_path.SWITCH_INTERVAL_S
-        log: list[str] = []
-        render_backlog = chat._render_backlog
-
-        async def logged_slice() -> None:
-            log.append("slice")
-            await render_backlog()
-
-        chat._render_backlog = logged_slice  # type: ignore[method-assign]
-        post = chat.composer.post_message
-
-        def watch_changes(message: object) -> bool:
-            if type(message).__name__ == "Changed":
-                log.append(f"key {len(chat.composer.text)}")
-            return post(message)  # type: ignore[arg-type]
-
-        chat.composer.post_message = watch_changes  # type: ignore[method-assign]
-        sink = app.sink
-        sink(TurnStarted("t"))
-        deltas = make_deltas(20_000)
-        sink(AgentTextDelta(deltas[0]))
-        await wait_for(pilot, lambda: any(a._width for a in chat.transcript.query(AssistantMessage)), "laid out")
-        for delta in deltas[1:]:
-            sink(AgentTextDelta(delta))
-        for _ in range(2000):
-            if len(chat._backlog) > 2:
-                break
-            await asyncio.sleep(0.001)
+        log = log_slices_and_keys(app)
+        await release_a_burst(pilot, app)
         driver = app._driver
         assert driver is not None
         typed = 0
