@@ -169,8 +169,10 @@ async def test_login_stores_tokens_the_session_sends_them_and_logout_removes_the
     state, text = await call_whoami()
     assert (state, text) == ("ready", f"client={client_id}")
 
+    assert record["revocation_endpoint"] == f"{server.base}/revoke"
     out = run("mcp", "logout", "notes")
-    assert out.stdout == "Removed OAuth credentials for 'notes'.\n"
+    assert out.stdout == "Removed OAuth credentials for 'notes'.\n" and "not revoked" not in out.stderr
+    assert server.stats()["revoked"] == ["refresh", "access"], "logout did not revoke the tokens (RFC 7009)"
     assert records(isolated_home) == {}
     assert run("mcp", "logout", "notes").stdout == "No OAuth credentials stored for 'notes'.\n"
     assert json.loads(run("mcp", "list", "--json").stdout)[0]["auth_status"] == "not_logged_in"

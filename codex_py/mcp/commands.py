@@ -114,10 +114,16 @@ def login(cli: CliOverrides, name: str, *, scopes: str | None = None) -> int:
 
 def logout(cli: CliOverrides, name: str) -> int:
     """``codex-py mcp logout NAME``: remove the stored OAuth tokens (and the registered client)."""
-    from codex_py.mcp.oauth import record_key
+    from codex_py.mcp.oauth import record_key, revoke
 
     server, store, _ = _http_server(cli, name)
-    if store.delete(record_key(name, server.url)):
+    key = record_key(name, server.url)
+    record = store.get(key)
+    if record:
+        why = revoke(record)
+        if why is not None:
+            print(f"warning: the tokens were not revoked ({why}); they stay valid until they expire", file=sys.stderr)
+    if store.delete(key):
         print(f"Removed OAuth credentials for '{name}'.")
     else:
         print(f"No OAuth credentials stored for '{name}'.")

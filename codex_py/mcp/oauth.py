@@ -54,6 +54,7 @@ class _Storage:
         self.key = record_key(cfg.id, cfg.url)
         self.base = {"server_name": cfg.id, "server_url": cfg.url}
         self.token_endpoint = ""
+        self.revocation_endpoint = ""
 
     def record(self) -> dict[str, Any]:
         return self.store.get(self.key) or dict(self.base)
@@ -89,6 +90,8 @@ class _Storage:
         }
         if self.token_endpoint:
             changes["token_endpoint"] = self.token_endpoint
+        if self.revocation_endpoint:
+            changes["revocation_endpoint"] = self.revocation_endpoint
         self._save(changes)
 
     async def get_client_info(self) -> Any:
@@ -143,6 +146,8 @@ def make_auth(
         async def _handle_token_response(self, response: httpx2.Response) -> None:
             meta = self.context.oauth_metadata
             storage.token_endpoint = str(meta.token_endpoint) if meta is not None else ""
+            revocation = getattr(meta, "revocation_endpoint", None) if meta is not None else None
+            storage.revocation_endpoint = str(revocation) if revocation else ""
             await super()._handle_token_response(response)
 
         async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
@@ -332,3 +337,36 @@ async def _initialize_session(cfg: McpServerConfig, auth: httpx2.Auth) -> None:
         ClientSession(streams[0], streams[1]) as session,
     ):
         await session.initialize()
+
+
+def revoke(record: dict[str, Any], timeout: float = 10.0) -> str | None:
+    """Ask the authorization server to revoke the record's tokens (RFC 7009: the refresh token, then the access
+    token) before they are forgotten. Returns None when done, else why not (one line: logout goes on anyway)."""
+    import httpx
+
+    endpoint = record.get("revocation_endpoint")
+    if not endpoint:
+        return "no revocation endpoint is known: the server has none, or the login predates codex-py recording it"
+    found = record.get("client_info")
+    info: dict[str, Any] = found if isinstance(found, dict) else {}
+    client_id = str(info.get("client_id") or "")
+    secret = str(info.get("client_secret") or record.get("client_secret") or "")
+    basic = bool(secret) and info.get("token_endpoint_auth_method") == "client_secret_basic"
+    for hint in ("refresh_token", "access_token"):
+        token = record.get(hint)
+        if not token:
+            continue
+        form = {"token": token, "token_type_hint": hint, "client_id": client_id}
+        if secret and not basic:
+            form["client_secret"] = secret
+        auth = (client_id, secret) if basic else None
+        try:
+            response = httpx.post(endpoint, data=form, auth=auth, timeout=timeout)
+            if response.status_code == 400 and "client_secret" not in form:
+                # servers built on the MCP SDK want the field even from a public client (RFC 7009 does not)
+                response = httpx.post(endpoint, data={**form, "client_secret": ""}, auth=auth, timeout=timeout)
+        except httpx.HTTPError as exc:
+            return f"the revocation endpoint could not be reached ({type(exc).__name__})"
+        if response.status_code >= 400:
+            return f"the revocation endpoint answered HTTP {response.status_code}"
+    return None

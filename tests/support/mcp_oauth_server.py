@@ -25,7 +25,7 @@ from mcp.server.auth.provider import (
     RefreshToken,
     construct_redirect_uri,
 )
-from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions
+from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from starlette.requests import Request
@@ -43,6 +43,7 @@ class Provider:
         self.access: dict[str, AccessToken] = {}
         self.refresh: dict[str, RefreshToken] = {}
         self.stats: dict[str, Any] = {"registered": 0, "authorized": 0, "exchanged": 0, "refreshed": 0, "scopes": []}
+        self.stats["revoked"] = []
         self.stats["resources"] = []
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
@@ -118,6 +119,7 @@ class Provider:
         return found
 
     async def revoke_token(self, token: AccessToken | RefreshToken) -> None:
+        self.stats["revoked"].append("refresh" if token.token in self.refresh else "access")
         self.access.pop(token.token, None)
         self.refresh.pop(token.token, None)
 
@@ -132,6 +134,7 @@ def build(port: int, access_ttl: int, refresh_delay: float = 0.0) -> Any:
             issuer_url=base,
             resource_server_url=f"{base}/mcp",
             client_registration_options=ClientRegistrationOptions(enabled=True, valid_scopes=[SCOPE, "extra"]),
+            revocation_options=RevocationOptions(enabled=True),
             required_scopes=[SCOPE],
             validate_token_resource=False,
         ),
