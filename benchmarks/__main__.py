@@ -107,6 +107,9 @@ def _tui_burst_and_resize(options: Options, env: dict[str, str]) -> list[Row]:
 
     terminal = [run_pty_burst(n) for _ in range(repeat)]
     p99_terminal = [t["key_p99_ms"] for t in terminal]
+    from benchmarks.tui_pty import run_pty_resize
+
+    resize_terminal = [run_pty_resize(lines)["resize_to_composer_ms"] for _ in range(repeat)]
     p99 = [b["key_p99_ms"] for b in bursts]
     resize = [r["resize_to_composer_ms"] for r in resizes]
     return [
@@ -138,6 +141,16 @@ def _tui_burst_and_resize(options: Options, env: dict[str, str]) -> list[Row]:
             target="<= 150 ms",
             ok=median(resize) <= 150,
             note=f"{resizes[0]['transcript_lines']:.0f} transcript lines; a key typed after the resize is drawn",
+        ),
+        measured(
+            "tui",
+            "resize in a real terminal: time to a usable composer",
+            resize_terminal,
+            "ms",
+            target="<= 150 ms",
+            ok=median(resize_terminal) <= 150,
+            note=f"codex-py in a pty, an answer of about {lines} lines, 30 columns narrower; until the composer is "
+            "drawn at the new width with a key typed right after the resize",
         ),
     ]
 
