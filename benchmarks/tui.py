@@ -170,7 +170,9 @@ async def run_burst(
     """An unpaced burst of ``n`` deltas (a network hiccup releases buffered tokens) while the user types.
 
     A thread posts a key every ``key_every_s`` the way Textual's input thread does; each key's latency is
-    the time until a frame is drawn with it in the composer (the echo the user sees).
+    the time until a frame is drawn with it in the composer (the echo the user sees). ``trace``, when given,
+    receives the raw times (``sent``, ``echoed``, ``done`` = burst start and end) to line up with a timeline of
+    the event loop's callbacks when a key is slow.
     """
     import threading
 
