@@ -427,3 +427,24 @@ def test_the_repositorys_own_info_exclude_is_honoured(tmp_path: Path) -> None:
     assert stored(s.snapshot("S").commit) == ["src.py"]
     (ws / ".git" / "info" / "exclude").write_text("scratch/\n")
     assert stored(s.snapshot("S").commit) == ["a.tmp", "src.py"]
+
+
+def test_a_nested_repository_is_named_not_left_out_in_silence(tmp_path: Path) -> None:
+    """A git repository inside the workspace (a vendored or cloned one) is not checkpointed: the session says so once,
+    naming it, instead of undo later failing to restore its files without a word."""
+    from codex_py.session.checkpoints import TurnCheckpointer
+
+    ws = tmp_path / "ws"
+    (ws / "vendor" / "lib").mkdir(parents=True)
+    (ws / "top.txt").write_text("t")
+    (ws / "vendor" / "lib" / "a.txt").write_text("a")
+    subprocess.run(["git", "init", "-q", str(ws / "vendor" / "lib")], check=True)
+    s = store(tmp_path, ws)
+    assert s.snapshot("S").skipped == ("vendor/lib/",)
+    records: list[tuple[str, dict[str, object]]] = []
+    turns = TurnCheckpointer(s, "S", lambda kind, payload: records.append((kind, payload)))
+    notes = turns.before("t1")
+    assert any("a git repository of its own inside the workspace" in n and "vendor/lib/" in n for n in notes), notes
+    assert not any("larger than" in n for n in notes)
+    turns.after("t1")
+    assert not any("vendor/lib/" in n for n in turns.before("t2")), "said once per session"

@@ -275,7 +275,8 @@ class CheckpointStore:
         modes = self._load_modes()
         old_modes = dict(modes)
         for rel in paths:
-            if rel.endswith("/"):  # a nested repository: not covered
+            if rel.endswith("/"):  # a git repository of its own inside the workspace: not covered, and said so
+                skipped.append(rel)
                 continue
             modes.pop(rel, None)
             try:
@@ -503,6 +504,10 @@ def _notes_of(commit_text: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _listing(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+
+
 def _skipped_of(commit_text: str) -> tuple[str, ...]:
     skipped = _notes_of(commit_text).get("skipped")
     return tuple(str(p) for p in skipped) if isinstance(skipped, list) else ()
@@ -684,9 +689,18 @@ class TurnCheckpointer:
         self._told.update(new)
         if not new:
             return []
-        shown = ", ".join(new[:5]) + (f" and {len(new) - 5} more" if len(new) > 5 else "")
-        limit = _size_text(self.store.max_file_bytes)
-        return [f"Not checkpointed (larger than {limit}; undo will not restore them): {shown}"]
+        notes = []
+        repos = [p for p in new if p.endswith("/")]
+        if repos:
+            notes.append(
+                f"Not checkpointed (a git repository of its own inside the workspace; undo will not restore its "
+                f"files): {_listing(repos)}"
+            )
+        big = [p for p in new if not p.endswith("/")]
+        if big:
+            limit = _size_text(self.store.max_file_bytes)
+            notes.append(f"Not checkpointed (larger than {limit}; undo will not restore them): {_listing(big)}")
+        return notes
 
     def _maybe_prune(self) -> list[str]:
         stamp = self.store.root / "pruned"
