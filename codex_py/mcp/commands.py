@@ -352,13 +352,13 @@ def accept_project(cwd: Path) -> tuple[Path, Path, dict[str, Any]]:
     """Trust the project at ``cwd`` and accept its MCP servers as they are now (their hash is recorded in the
     global config.toml); returns (root, its config file, the servers' table). Raises ``UsageError`` when the
     project defines no servers, ``ConfigError`` when a file cannot be read or written."""
-    from codex_py.config.loader import mcp_servers_hash, project_mcp_servers
+    from codex_py.config.loader import mcp_servers_hash, project_mcp_servers, project_root
 
     defined = project_mcp_servers(cwd)
     if defined is None:
         raise UsageError(
             f"no project MCP servers here: no [mcp_servers] in .codex-py/config.toml or .codex/config.toml at the "
-            f"project root ({_root(cwd)})"
+            f"project root ({project_root(cwd)})"
         )
     root, found, servers = defined
     path, doc = _load_doc()
@@ -385,16 +385,11 @@ def accept(cli: CliOverrides) -> int:
     try:
         root, found, servers = accept_project(config.cwd)
     except UsageError as exc:
-        print(f"No project MCP servers here: {str(exc).split(': ', 1)[1]}.")
+        message = str(exc)
+        print(f"{message[:1].upper()}{message[1:]}.")
         return 1
     print(f"Accepted the MCP servers of {found} (project {root} trusted in {resolve_paths().config_file}):")
     for line in describe_servers(servers):
         print(f"  {line}")
     print("They start with the next session; a change to them needs `codex-py mcp accept` again.")
     return 0
-
-
-def _root(cwd: Any) -> Any:
-    from codex_py.config.loader import project_root
-
-    return project_root(cwd)
